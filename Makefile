@@ -1,0 +1,71 @@
+# The two commands: `make run` and `make test`. Everything they need is installed by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMPS := .stamps
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install assets migrate demo lint format messages clean bench
+
+run: install migrate
+	$(BIN)/python manage.py demo --if-empty
+	@$(MAKE) --no-print-directory logins
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(STAMPS)/python $(STAMPS)/assets
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/python: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/assets: package.json package-lock.json scripts/copy-vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	@mkdir -p $(STAMPS) && touch $@
+
+assets: $(STAMPS)/assets
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+demo: install migrate
+	$(BIN)/python manage.py demo
+	@$(MAKE) --no-print-directory logins
+
+logins:
+	@echo ""
+	@echo "Demo logins (password: demo) — http://127.0.0.1:$(PORT)/login/"
+	@echo "  orgdept     organization department (sees and edits everything)"
+	@echo "  cityschool  city party school staff"
+	@echo "  township1   staff of the first township school"
+	@echo "  teacher1    pool teacher with a login"
+	@echo "  member1     party member of township 1"
+	@echo "  migrant1    migrant party member"
+	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/v1/docs"
+	@echo ""
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=static_root
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+bench: install
+	$(BIN)/python bench/demo_members.py
+
+clean:
+	rm -rf $(VENV) node_modules $(STAMPS) static_root lms/static/vendor

@@ -1,0 +1,208 @@
+"""The three tiers as a Wagtail page tree, and the course catalogue under each school.
+
+    CitySchoolPage → TownshipSchoolPage → TeachingPointPage
+    CitySchoolPage / TownshipSchoolPage → CourseIndexPage → CoursePage
+
+The page-type rules below make any other shape impossible, and because the tree *is* the network,
+Wagtail's page permissions on a township's page scope its staff to their own subtree.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from courses.blocks import CourseBodyBlock, PhotoStreamBlock
+
+
+class TeachingPointCategory(models.TextChoices):
+    PARTY_SPIRIT = "party_spirit", _("Party-spirit education")
+    FEATURED_VILLAGE = "featured_village", _("Featured village")
+    INDUSTRIAL_BASE = "industrial_base", _("Industrial base")
+    PRACTICAL_SKILLS = "practical_skills", _("Practical-skills training")
+    WARNING_EDUCATION = "warning_education", _("Warning education")
+
+
+class CourseModule(models.TextChoices):
+    GENERAL = "general", _("General education")
+    PROFESSIONAL = "professional", _("Professional education")
+    THEMATIC = "thematic", _("Thematic education")
+
+
+class SchoolFieldsMixin(models.Model):
+    """What every place in the network has: where it is, what it is, what it looks like."""
+
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    description = RichTextField(_("description"), blank=True)
+    photos = StreamField(PhotoStreamBlock(), blank=True, verbose_name=_("photos"))
+
+    place_panels = [
+        FieldPanel("address"),
+        FieldPanel("description"),
+        FieldPanel("photos"),
+    ]
+
+    class Meta:
+        abstract = True
+
+
+class CitySchoolPage(SchoolFieldsMixin, Page):
+    """市委党校: the top of one county's network (several counties may share a deployment)."""
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["courses.TownshipSchoolPage", "courses.CourseIndexPage"]
+
+    content_panels = Page.content_panels + SchoolFieldsMixin.place_panels
+    search_fields = Page.search_fields + [index.SearchField("description")]
+
+    class Meta:
+        verbose_name = _("city party school")
+        verbose_name_plural = _("city party schools")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["township_schools"] = TownshipSchoolPage.objects.child_of(self).live().order_by("path")
+        context["course_index"] = CourseIndexPage.objects.child_of(self).live().first()
+        return context
+
+
+class TownshipSchoolPage(SchoolFieldsMixin, Page):
+    """镇街党校: one per township, meeting the 'six haves'."""
+
+    head = models.CharField(_("head of school"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    parent_page_types = ["courses.CitySchoolPage"]
+    subpage_types = ["courses.TeachingPointPage", "courses.CourseIndexPage"]
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel([FieldPanel("head"), FieldPanel("phone")], heading=_("Contact")),
+        *SchoolFieldsMixin.place_panels,
+    ]
+    search_fields = Page.search_fields + [index.SearchField("description")]
+
+    class Meta:
+        verbose_name = _("township party school")
+        verbose_name_plural = _("township party schools")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["teaching_points"] = TeachingPointPage.objects.child_of(self).live().order_by("path")
+        context["courses"] = CoursePage.objects.descendant_of(self).live().order_by("module", "title")
+        return context
+
+
+class TeachingPointPage(SchoolFieldsMixin, Page):
+    """基层教学点: a site where teaching happens on location (the '+1' of 5+1+N)."""
+
+    category = models.CharField(_("category"), max_length=32, choices=TeachingPointCategory.choices)
+    host_organisation = models.CharField(
+        _("host organisation"),
+        max_length=200,
+        blank=True,
+        help_text=_("Department or enterprise that set the teaching point up, if not the township."),
+    )
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+
+    parent_page_types = ["courses.TownshipSchoolPage"]
+    subpage_types = []
+
+    content_panels = Page.content_panels + [
+        FieldPanel("category"),
+        FieldPanel("host_organisation"),
+        FieldPanel("capacity"),
+        *SchoolFieldsMixin.place_panels,
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("description"),
+        index.SearchField("address"),
+        index.FilterField("category"),
+    ]
+
+    class Meta:
+        verbose_name = _("teaching point")
+        verbose_name_plural = _("teaching points")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__in=TeachingPointCategory.values),
+                name="teaching_point_category_valid",
+            )
+        ]
+
+    @property
+    def township_school(self):
+        return self.get_parent().specific
+
+
+class CourseIndexPage(Page):
+    """A school's course catalogue (one per school)."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    parent_page_types = ["courses.CitySchoolPage", "courses.TownshipSchoolPage"]
+    subpage_types = ["courses.CoursePage"]
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("course catalogue")
+        verbose_name_plural = _("course catalogues")
+
+    @classmethod
+    def can_create_at(cls, parent):
+        # One catalogue per school: a second one would split the school's courses.
+        return super().can_create_at(parent) and not cls.objects.child_of(parent).exists()
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        courses = CoursePage.objects.child_of(self).live().order_by("module", "title")
+        module = request.GET.get("module")
+        if module in CourseModule.values:
+            courses = courses.filter(module=module)
+        context["courses"] = courses
+        context["modules"] = CourseModule.choices
+        context["current_module"] = module
+        return context
+
+
+class CoursePage(Page):
+    """A course in a school's catalogue: general, professional or thematic."""
+
+    module = models.CharField(_("module"), max_length=16, choices=CourseModule.choices)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    hours = models.DecimalField(_("study hours"), max_digits=5, decimal_places=1, null=True, blank=True)
+    body = StreamField(CourseBodyBlock(), blank=True, verbose_name=_("body"))
+
+    parent_page_types = ["courses.CourseIndexPage"]
+    subpage_types = []
+
+    content_panels = Page.content_panels + [
+        FieldPanel("module"),
+        FieldPanel("summary"),
+        FieldPanel("hours"),
+        FieldPanel("body"),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.FilterField("module"),
+    ]
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(module__in=CourseModule.values), name="course_module_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hours__isnull=True) | models.Q(hours__gt=0), name="course_hours_positive"
+            ),
+        ]
+
+    @property
+    def school(self):
+        """The city or township school whose catalogue holds this course."""
+        return self.get_parent().get_parent().specific

@@ -1,0 +1,13 @@
+"""Course search across every school's catalogue (Wagtail search)."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from courses.models import CoursePage
+
+
+def search(request):
+    query = request.GET.get("query", "").strip()[:100]
+    results = CoursePage.objects.live().search(query) if query else CoursePage.objects.none()
+    page = Paginator(results, 20).get_page(request.GET.get("page"))
+    return render(request, "courses/search.html", {"query": query, "results": page})

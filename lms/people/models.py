@@ -1,0 +1,196 @@
+"""People of the network: branches, members, staff scopes and the teacher pool."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class BranchKind(models.TextChoices):
+    VILLAGE = "village", _("Village")
+    COMMUNITY = "community", _("Community")
+    DEPARTMENT = "department", _("Department")
+    ENTERPRISE = "enterprise", _("Enterprise")
+
+
+class Branch(models.Model):
+    """党支部: every member belongs to one; every branch sits under one township school."""
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=BranchKind.choices, default=BranchKind.VILLAGE)
+    township = models.ForeignKey(
+        "courses.TownshipSchoolPage",
+        on_delete=models.PROTECT,
+        related_name="branches",
+        verbose_name=_("township school"),
+    )
+
+    class Meta:
+        verbose_name = _("party branch")
+        verbose_name_plural = _("party branches")
+        ordering = ["township__path", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="branch_name_unique_in_township"),
+            models.CheckConstraint(condition=Q(kind__in=BranchKind.values), name="branch_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberCategory(models.TextChoices):
+    ORDINARY = "ordinary", _("Ordinary member")
+    VILLAGE_CADRE = "village_cadre", _('Village "two committees" cadre')
+    BRANCH_SECRETARY = "branch_secretary", _("Branch secretary")
+
+
+class Member(models.Model):
+    """党员: the profile of a user who is a party member."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=20, unique=True)
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="members", verbose_name=_("branch")
+    )
+    category = models.CharField(
+        _("category"), max_length=20, choices=MemberCategory.choices, default=MemberCategory.ORDINARY
+    )
+    is_migrant = models.BooleanField(_("migrant member"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("party member")
+        verbose_name_plural = _("party members")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=MemberCategory.values), name="member_category_valid"
+            ),
+            models.CheckConstraint(condition=~Q(phone=""), name="member_phone_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def township(self):
+        return self.branch.township
+
+
+class TeacherCategory(models.TextChoices):
+    LEADING_CADRE = "leading_cadre", _("Leading cadre")
+    EXPERT = "expert", _("Expert or professor")
+    EXEMPLAR = "exemplar", _("Exemplar around us")
+
+
+class Teacher(models.Model):
+    """A teacher in the organization department's pool (师资库)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    category = models.CharField(_("category"), max_length=20, choices=TeacherCategory.choices)
+    organisation = models.CharField(_("organisation and post"), max_length=200, blank=True)
+    subjects = models.CharField(
+        _("subjects"), max_length=500, blank=True, help_text=_("What they teach, separated by commas.")
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    active_from = models.PositiveSmallIntegerField(_("in the pool since (year)"))
+    active_to = models.PositiveSmallIntegerField(
+        _("retired from the pool (year)"), null=True, blank=True, help_text=_("Empty while in the pool.")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="teacher",
+        verbose_name=_("login"),
+    )
+
+    class Meta:
+        verbose_name = _("pool teacher")
+        verbose_name_plural = _("teacher pool")
+        ordering = ["category", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=TeacherCategory.values), name="teacher_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(active_to__isnull=True) | Q(active_to__gte=F("active_from")),
+                name="teacher_active_years_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_active_in(self, year: int) -> bool:
+        return self.active_from <= year and (self.active_to is None or self.active_to >= year)
+
+    @property
+    def subject_list(self) -> list[str]:
+        return [part.strip() for part in self.subjects.replace("，", ",").split(",") if part.strip()]
+
+
+class TeacherReviewDecision(models.TextChoices):
+    ADDED = "added", _("Added to the pool")
+    KEPT = "kept", _("Kept in the pool")
+    RETIRED = "retired", _("Retired from the pool")
+
+
+class TeacherReview(models.Model):
+    """One line of the organization department's yearly pool review: one decision per teacher and year."""
+
+    teacher = models.ForeignKey(
+        Teacher, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("teacher")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    decision = models.CharField(_("decision"), max_length=10, choices=TeacherReviewDecision.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("teacher pool review")
+        verbose_name_plural = _("teacher pool reviews")
+        ordering = ["-year", "teacher__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["teacher", "year"], name="one_review_per_teacher_and_year"),
+            models.CheckConstraint(
+                condition=Q(decision__in=TeacherReviewDecision.values), name="teacher_review_decision_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} {self.year} {self.get_decision_display()}"
+
+
+class StaffScope(models.Model):
+    """Which school a staff user runs: a township school, or the city school (the whole network)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_scopes",
+        verbose_name=_("user"),
+    )
+    school = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="staff_scopes", verbose_name=_("school")
+    )
+
+    class Meta:
+        verbose_name = _("staff scope")
+        verbose_name_plural = _("staff scopes")
+        constraints = [models.UniqueConstraint(fields=["user", "school"], name="staff_scope_unique")]
+
+    def __str__(self):
+        return f"{self.user} → {self.school}"

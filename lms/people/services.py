@@ -1,0 +1,218 @@
+"""Writes about people. Views, API, admin, commands and the demo all come through here."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+from courses.models import CitySchoolPage, TownshipSchoolPage
+from lms.people.models import (
+    Branch,
+    Member,
+    MemberCategory,
+    StaffScope,
+    Teacher,
+    TeacherReview,
+    TeacherReviewDecision,
+)
+from lms.people.roles import (
+    ROLE_MODEL_PERMISSIONS,
+    SCHOOL_COLLECTION_PERMISSIONS,
+    SCHOOL_PAGE_PERMISSIONS,
+    Role,
+)
+from lms.people.selectors import can_manage_member, is_org_dept
+
+User = get_user_model()
+
+
+# --- Roles and scopes ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def roles_ensure() -> dict[Role, Group]:
+    """Create the role groups with their model permissions (idempotent)."""
+    groups = {}
+    admin_access = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    for role, grants in ROLE_MODEL_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for app_label, model, actions in grants:
+            for action in actions:
+                wanted.append(
+                    Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
+                )
+        if role in (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT):
+            wanted.append(admin_access)
+        group.permissions.set(wanted)
+        groups[role] = group
+    org_group = groups[Role.ORG_DEPT]
+    root_page = Page.get_first_root_node()
+    if root_page is not None:
+        _grant_page_permissions(org_group, root_page)
+    _grant_collection_permissions(org_group, Collection.get_first_root_node())
+    return groups
+
+
+def school_group_name(school: Page) -> str:
+    return f"{school.title} 工作人员"
+
+
+def _grant_page_permissions(group: Group, page: Page) -> None:
+    for codename in SCHOOL_PAGE_PERMISSIONS:
+        permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+        GroupPagePermission.objects.get_or_create(group=group, page=page, permission=permission)
+
+
+def _grant_collection_permissions(group: Group, collection: Collection) -> None:
+    for app_label, codename in SCHOOL_COLLECTION_PERMISSIONS:
+        permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        GroupCollectionPermission.objects.get_or_create(
+            group=group, collection=collection, permission=permission
+        )
+
+
+def school_collection_ensure(school: Page) -> Collection:
+    """Each school keeps its photos and documents in its own collection."""
+    root = Collection.get_first_root_node()
+    existing = root.get_children().filter(name=school.title).first()
+    return existing or root.add_child(name=school.title)
+
+
+@transaction.atomic
+def school_staff_group_ensure(school: Page) -> Group:
+    """The group holding page and collection permissions on one school's subtree."""
+    school = school.specific
+    if not isinstance(school, CitySchoolPage | TownshipSchoolPage):
+        raise ValidationError(_("Staff can only be attached to a city or township school."))
+    group, _created = Group.objects.get_or_create(name=school_group_name(school))
+    _grant_page_permissions(group, school)
+    _grant_collection_permissions(group, school_collection_ensure(school))
+    return group
+
+
+@transaction.atomic
+def staff_scope_grant(*, user, school: Page) -> StaffScope:
+    """Make `user` staff of `school`: role group, the school's page-permission group, the scope row."""
+    school = school.specific
+    groups = roles_ensure()
+    role = Role.CITY_STAFF if isinstance(school, CitySchoolPage) else Role.TOWNSHIP_STAFF
+    user.groups.add(groups[role], school_staff_group_ensure(school))
+    scope, _created = StaffScope.objects.get_or_create(user=user, school=school)
+    return scope
+
+
+@transaction.atomic
+def role_grant(*, user, role: Role) -> None:
+    user.groups.add(roles_ensure()[role])
+
+
+# --- Members -------------------------------------------------------------------------------------
+
+
+def normalise_phone(raw: str) -> str:
+    phone = "".join(ch for ch in str(raw or "") if ch.isdigit() or ch == "+")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    return phone
+
+
+def validate_phone(phone: str) -> str:
+    phone = normalise_phone(phone)
+    if not (phone.isdigit() and 7 <= len(phone) <= 15):
+        raise ValidationError({"phone": _("Phone number “%(phone)s” is not valid.") % {"phone": phone}})
+    return phone
+
+
+@transaction.atomic
+def member_upsert(
+    *,
+    name: str,
+    phone: str,
+    branch: Branch,
+    category: str = MemberCategory.ORDINARY,
+    is_migrant: bool = False,
+    actor=None,
+) -> tuple[Member, bool]:
+    """Create or update the member identified by phone. Returns (member, created).
+
+    The phone is the natural key: members log in with it, and re-importing the same list updates
+    instead of duplicating. With an `actor`, the actor must be allowed to manage the branch and, for an
+    existing member, the member as they were.
+    """
+    phone = validate_phone(phone)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Name is required.")})
+    if category not in MemberCategory.values:
+        raise ValidationError({"category": _("Unknown member category “%(value)s”.") % {"value": category}})
+    if actor is not None:
+        from lms.people.selectors import can_manage_branch
+
+        if not can_manage_branch(actor, branch):
+            raise PermissionDenied(
+                _("You may not manage members of branch “%(branch)s”.") % {"branch": branch}
+            )
+
+    member = Member.objects.select_for_update().select_related("user").filter(phone=phone).first()
+    created = member is None
+    if created:
+        user = User.objects.filter(username=phone).first() or User(username=phone)
+        user.first_name = name[:150]
+        if not user.pk:
+            user.set_unusable_password()
+        user.save()
+        member = Member(user=user, phone=phone)
+    elif actor is not None and not can_manage_member(actor, member):
+        raise PermissionDenied(_("You may not manage member “%(name)s”.") % {"name": member.name})
+    member.name = name
+    member.branch = branch
+    member.category = category
+    member.is_migrant = bool(is_migrant)
+    member.full_clean(exclude=["user"] if created else None)
+    member.save()
+    if member.user.first_name != name[:150]:
+        member.user.first_name = name[:150]
+        member.user.save(update_fields=["first_name"])
+    role_grant(user=member.user, role=Role.MEMBER)
+    return member, created
+
+
+# --- Teacher pool -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def teacher_review_record(
+    *, teacher: Teacher, year: int, decision: str, note: str = "", actor=None
+) -> TeacherReview:
+    """Record the yearly pool review for one teacher and apply it to their active years."""
+    if actor is not None and not is_org_dept(actor):
+        raise PermissionDenied(_("Only the organization department reviews the teacher pool."))
+    if decision not in TeacherReviewDecision.values:
+        raise ValidationError({"decision": _("Unknown review decision “%(value)s”.") % {"value": decision}})
+    if not 2000 <= int(year) <= 2100:
+        raise ValidationError({"year": _("Year %(year)s is out of range.") % {"year": year}})
+    teacher = Teacher.objects.select_for_update().get(pk=teacher.pk)
+    if decision == TeacherReviewDecision.ADDED:
+        teacher.active_from = min(teacher.active_from, year) if teacher.active_to is None else year
+        teacher.active_to = None
+    elif decision == TeacherReviewDecision.RETIRED:
+        if year < teacher.active_from:
+            raise ValidationError(
+                {
+                    "year": _("A teacher cannot retire before joining the pool (%(year)s).")
+                    % {"year": teacher.active_from}
+                }
+            )
+        teacher.active_to = year
+    else:
+        if not teacher.is_active_in(year):
+            raise ValidationError({"decision": _("Only a teacher in the pool that year can be kept.")})
+    teacher.full_clean()
+    teacher.save(update_fields=["active_from", "active_to"])
+    review, _created = TeacherReview.objects.update_or_create(
+        teacher=teacher, year=year, defaults={"decision": decision, "note": note, "decided_by": actor}
+    )
+    return review

@@ -1,0 +1,15 @@
+// Copies the front-end packages pinned in package-lock.json into lms/static/vendor/,
+// so that Django serves them from our own static files (no CDN at run time).
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const vendor = join(root, "lms", "static", "vendor");
+const files = [["htmx.org/dist/htmx.min.js", "htmx.min.js"]];
+
+mkdirSync(vendor, { recursive: true });
+for (const [source, target] of files) {
+  copyFileSync(join(root, "node_modules", source), join(vendor, target));
+  console.log(`vendor: ${source} -> lms/static/vendor/${target}`);
+}

@@ -1,0 +1,111 @@
+"""Factories for the school tree and people. Pages go into the tree with `parent.add_child`."""
+
+import itertools
+
+import factory
+from django.contrib.auth import get_user_model
+from wagtail.models import Page
+
+from courses.models import (
+    CitySchoolPage,
+    CourseIndexPage,
+    CourseModule,
+    CoursePage,
+    TeachingPointCategory,
+    TeachingPointPage,
+    TownshipSchoolPage,
+)
+from lms.people.models import Branch, Member, MemberCategory, Teacher, TeacherCategory
+from lms.people.roles import Role
+from lms.people.services import role_grant, staff_scope_grant
+
+User = get_user_model()
+_seq = itertools.count(1)
+
+
+def _add(parent: Page, page: Page) -> Page:
+    parent.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def city_school(title: str = "测试市委党校") -> CitySchoolPage:
+    root = Page.get_first_root_node()
+    return _add(root, CitySchoolPage(title=title, slug=f"city-{next(_seq)}", address="市中心路1号"))
+
+
+def township_school(city: CitySchoolPage, title: str | None = None) -> TownshipSchoolPage:
+    n = next(_seq)
+    return _add(city, TownshipSchoolPage(title=title or f"第{n}镇党校", slug=f"town-{n}"))
+
+
+def teaching_point(
+    township: TownshipSchoolPage, category: str = TeachingPointCategory.PARTY_SPIRIT, title: str | None = None
+) -> TeachingPointPage:
+    n = next(_seq)
+    return _add(
+        township, TeachingPointPage(title=title or f"教学点{n}", slug=f"point-{n}", category=category)
+    )
+
+
+def course_index(school: Page) -> CourseIndexPage:
+    return _add(school, CourseIndexPage(title="课程目录", slug=f"courses-{next(_seq)}"))
+
+
+def course(index: CourseIndexPage, title: str = "学习党章", module: str = CourseModule.GENERAL) -> CoursePage:
+    return _add(index, CoursePage(title=title, slug=f"course-{next(_seq)}", module=module, summary=title))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Sequence(lambda n: f"用户{n}")
+    password = factory.django.Password("pw")
+
+
+class BranchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Branch
+
+    name = factory.Sequence(lambda n: f"第{n}村党支部")
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.SelfAttribute("user.first_name")
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+    category = MemberCategory.ORDINARY
+
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):
+        if create:
+            role_grant(user=obj.user, role=Role.MEMBER)
+
+
+class TeacherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Teacher
+
+    name = factory.Sequence(lambda n: f"教师{n}")
+    category = TeacherCategory.EXPERT
+    active_from = 2020
+
+
+def staff_user(school: Page, username: str | None = None) -> User:
+    user = UserFactory(username=username or f"staff{next(_seq)}")
+    staff_scope_grant(user=user, school=school)
+    return user
+
+
+def org_dept_user(username: str = "org") -> User:
+    user = UserFactory(username=username)
+    role_grant(user=user, role=Role.ORG_DEPT)
+    return user
