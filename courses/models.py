@@ -8,6 +8,7 @@ Wagtail's page permissions on a township's page scope its staff to their own sub
 """
 
 from django.db import models
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
@@ -15,6 +16,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from courses.blocks import CourseBodyBlock, PhotoStreamBlock
+from courses.search import cjk_spaced
 
 
 class TeachingPointCategory(models.TextChoices):
@@ -187,6 +189,7 @@ class CoursePage(Page):
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
         index.SearchField("body"),
+        index.SearchField("search_text"),
         index.FilterField("module"),
     ]
 
@@ -201,6 +204,13 @@ class CoursePage(Page):
                 condition=models.Q(hours__isnull=True) | models.Q(hours__gt=0), name="course_hours_positive"
             ),
         ]
+
+    def search_text(self) -> str:
+        """Title, summary and body with CJK characters spaced out (see courses/search.py)."""
+        body_text = " ".join(
+            strip_tags(text) for block in self.body for text in block.block.get_searchable_content(block.value)
+        )
+        return cjk_spaced(f"{self.title} {self.summary} {body_text}")
 
     @property
     def school(self):

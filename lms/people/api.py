@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from lms.people import selectors, services
@@ -113,9 +113,9 @@ class MeOut(Schema):
 def auth_token(request, payload: TokenRequest):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
-        return 401, {"detail": _("Wrong username or password.")}
+        return Status(401, {"detail": _("Wrong username or password.")})
     raw, token = api_token_issue(user=user)
-    return 200, {"token": raw, "token_type": "bearer", "expires_at": api_token_expiry(token)}
+    return Status(200, {"token": raw, "token_type": "bearer", "expires_at": api_token_expiry(token)})
 
 
 @router.get("/me", response=MeOut, summary="The current user's profile")
@@ -151,7 +151,7 @@ def branch_list(request, township_id: int | None = None):
 
 @router.get("/members", response=list[MemberOut], summary="Members the user manages")
 @paginate(PageNumberPagination, page_size=50)
-def member_list(request, branch_id: int | None = None, q: str = Field("", max_length=50)):
+def member_list(request, branch_id: int | None = None, q: str = Query("", max_length=50)):
     _require_staff(request)
     members = selectors.members_for_user(request.user)
     if branch_id is not None:
@@ -181,7 +181,7 @@ def member_create(request, payload: MemberIn):
     _require_staff(request)
     branch = _branch_in_scope(request, payload.branch_id)
     if Member.objects.filter(phone=services.normalise_phone(payload.phone)).exists():
-        return 400, {"detail": _("A member with this phone number already exists."), "errors": {}}
+        return Status(400, {"detail": _("A member with this phone number already exists."), "errors": {}})
     member, _created = services.member_upsert(
         name=payload.name,
         phone=payload.phone,
@@ -190,7 +190,7 @@ def member_create(request, payload: MemberIn):
         is_migrant=payload.is_migrant,
         actor=request.user,
     )
-    return 201, member
+    return Status(201, member)
 
 
 @router.patch(
@@ -210,7 +210,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
         is_migrant=payload.is_migrant if payload.is_migrant is not None else member.is_migrant,
         actor=request.user,
     )
-    return 200, member
+    return Status(200, member)
 
 
 def validation_error_payload(exc: ValidationError) -> dict:

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Start one uvicorn worker process on PORT (run several, behind nginx). Reads /etc/lms/env.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set -a; . "${LMS_ENV_FILE:-/etc/lms/env}"; set +a
+exec .venv/bin/uvicorn lms.asgi:application --host 127.0.0.1 --port "${PORT:-8001}" \
+  --proxy-headers --forwarded-allow-ips 127.0.0.1 --lifespan off
