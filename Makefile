@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMPS := .stamps
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install assets migrate demo lint format messages clean bench
+.PHONY: run test install assets migrate demo logins lint format messages clean bench
 
 run: install migrate
 	$(BIN)/python manage.py demo --if-empty
