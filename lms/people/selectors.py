@@ -1,10 +1,10 @@
 """Reads about people, always scoped to what the asking user may see."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from courses.models import TownshipSchoolPage
-from lms.people.models import Branch, Member, StaffScope, Teacher
+from lms.people.models import Branch, Member, StaffScope, Teacher, TeacherReview
 from lms.people.roles import STAFF_ROLES, Role
 
 User = AbstractBaseUser | AnonymousUser
@@ -106,3 +106,20 @@ def teacher_profile(user: User) -> Teacher | None:
     if not user.is_authenticated:
         return None
     return Teacher.objects.filter(user=user).first()
+
+
+def teachers_for_review(*, year: int) -> QuerySet[Teacher]:
+    """The pool as the yearly review sees it: teachers in the pool that year or the year before,
+    each with `reviews_that_year` (a list of at most one TeacherReview)."""
+    return (
+        Teacher.objects.filter(active_from__lte=year)
+        .filter(Q(active_to__isnull=True) | Q(active_to__gte=year - 1))
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                queryset=TeacherReview.objects.filter(year=year).select_related("decided_by"),
+                to_attr="reviews_that_year",
+            )
+        )
+        .order_by("category", "name", "id")
+    )

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 
@@ -23,7 +23,7 @@ from lms.people.roles import (
     SCHOOL_PAGE_PERMISSIONS,
     Role,
 )
-from lms.people.selectors import can_manage_member, is_org_dept
+from lms.people.selectors import can_manage_branch, can_manage_member, is_org_dept
 
 User = get_user_model()
 
@@ -126,7 +126,12 @@ def validate_phone(phone: str) -> str:
     return phone
 
 
-@transaction.atomic
+def member_group() -> Group:
+    """The 党员 group (it carries no model permissions, so no need for the whole roles_ensure())."""
+    group, _created = Group.objects.get_or_create(name=Role.MEMBER.value)
+    return group
+
+
 def member_upsert(
     *,
     name: str,
@@ -140,7 +145,8 @@ def member_upsert(
 
     The phone is the natural key: members log in with it, and re-importing the same list updates
     instead of duplicating. With an `actor`, the actor must be allowed to manage the branch and, for an
-    existing member, the member as they were.
+    existing member, the member as they were. Two requests creating the same phone at once end with
+    one member: the loser of the race retries as an update.
     """
     phone = validate_phone(phone)
     name = (name or "").strip()
@@ -148,35 +154,45 @@ def member_upsert(
         raise ValidationError({"name": _("Name is required.")})
     if category not in MemberCategory.values:
         raise ValidationError({"category": _("Unknown member category “%(value)s”.") % {"value": category}})
-    if actor is not None:
-        from lms.people.selectors import can_manage_branch
+    if actor is not None and not can_manage_branch(actor, branch):
+        raise PermissionDenied(_("You may not manage members of branch “%(branch)s”.") % {"branch": branch})
+    fields = {"name": name, "branch": branch, "category": category, "is_migrant": bool(is_migrant)}
+    try:
+        with transaction.atomic():
+            return _member_write(phone=phone, fields=fields, actor=actor)
+    except IntegrityError:
+        if not Member.objects.filter(phone=phone).exists():
+            raise
+        with transaction.atomic():
+            return _member_write(phone=phone, fields=fields, actor=actor)
 
-        if not can_manage_branch(actor, branch):
-            raise PermissionDenied(
-                _("You may not manage members of branch “%(branch)s”.") % {"branch": branch}
-            )
 
+def _member_write(*, phone: str, fields: dict, actor) -> tuple[Member, bool]:
     member = Member.objects.select_for_update().select_related("user").filter(phone=phone).first()
     created = member is None
     if created:
-        user = User.objects.filter(username=phone).first() or User(username=phone)
-        user.first_name = name[:150]
-        if not user.pk:
-            user.set_unusable_password()
+        if User.objects.filter(username=phone).exists():
+            # Never take over an existing login (staff, teacher…) just because its name is a phone number.
+            raise ValidationError(
+                {
+                    "phone": _("The login “%(username)s” already exists and is not this member’s.")
+                    % {"username": phone}
+                }
+            )
+        user = User(username=phone, first_name=fields["name"][:150])
+        user.set_unusable_password()
         user.save()
         member = Member(user=user, phone=phone)
     elif actor is not None and not can_manage_member(actor, member):
         raise PermissionDenied(_("You may not manage member “%(name)s”.") % {"name": member.name})
-    member.name = name
-    member.branch = branch
-    member.category = category
-    member.is_migrant = bool(is_migrant)
+    for field, value in fields.items():
+        setattr(member, field, value)
     member.full_clean(exclude=["user"] if created else None)
     member.save()
-    if member.user.first_name != name[:150]:
-        member.user.first_name = name[:150]
+    if member.user.first_name != fields["name"][:150]:
+        member.user.first_name = fields["name"][:150]
         member.user.save(update_fields=["first_name"])
-    role_grant(user=member.user, role=Role.MEMBER)
+    member.user.groups.add(member_group())
     return member, created
 
 
@@ -216,3 +232,35 @@ def teacher_review_record(
         teacher=teacher, year=year, defaults={"decision": decision, "note": note, "decided_by": actor}
     )
     return review
+
+
+@transaction.atomic
+def teacher_add_to_pool(
+    *,
+    name: str,
+    category: str,
+    year: int,
+    organisation: str = "",
+    subjects: str = "",
+    phone: str = "",
+    note: str = "",
+    actor=None,
+) -> TeacherReview:
+    """A new teacher joins the pool in the yearly review: the Teacher row and its 'added' review."""
+    if actor is not None and not is_org_dept(actor):
+        raise PermissionDenied(_("Only the organization department reviews the teacher pool."))
+    if phone:
+        phone = validate_phone(phone)
+    teacher = Teacher(
+        name=(name or "").strip(),
+        category=category,
+        organisation=organisation.strip(),
+        subjects=subjects.strip(),
+        phone=phone,
+        active_from=year,
+    )
+    teacher.full_clean()
+    teacher.save()
+    return teacher_review_record(
+        teacher=teacher, year=year, decision=TeacherReviewDecision.ADDED, note=note, actor=actor
+    )
