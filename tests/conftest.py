@@ -26,3 +26,32 @@ def county(db):
         "city_staff": factories.staff_user(city, "city_staff"),
         "org": factories.org_dept_user(),
     }
+
+
+def ensure_wagtail_roots():
+    """Wagtail's migrations create the default locale, the root page, the root collection and a site;
+    a transactional test's flush deletes them, so later tests put them back."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page, Site
+
+    locale, _ = Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    if not Site.objects.exists():
+        Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True)
+
+
+@pytest.fixture(autouse=True)
+def _wagtail_roots(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        transactional = marker.kwargs.get("transaction", False)
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        ensure_wagtail_roots()
+    yield

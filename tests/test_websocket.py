@@ -45,6 +45,7 @@ async def test_anonymous_and_foreign_origin_are_refused():
     anonymous = communicator()
     connected, code = await anonymous.connect()
     assert not connected
+    assert code == 4401
     foreign = communicator(origin="https://evil.example", cookie=await session_cookie("wsuser2"))
     connected, _ = await foreign.connect()
     assert not connected

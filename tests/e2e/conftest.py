@@ -19,7 +19,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright keeps an event loop alive in this thread while it runs, which would
+# break the asyncio tests of later modules if the browser lived for the whole session.
+@pytest.fixture(scope="module")
 def chromium():
     executable = need_chromium()
     from playwright.sync_api import sync_playwright

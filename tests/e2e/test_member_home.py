@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def member1(county):
-    user = factories.UserFactory(username="member1", first_name="王建国", password=factories.factory.django.Password("demo"))
+    user = factories.UserFactory(username="member1", first_name="王建国", password="demo")
     return factories.MemberFactory(
         user=user, name="王建国", branch=county["branch_a"], category=MemberCategory.VILLAGE_CADRE
     )
