@@ -1,0 +1,83 @@
+"""Seed the demo county: the school tree and catalogues, the teacher pool, branches, members, logins."""
+
+import random
+import time
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Count
+
+from courses.models import CitySchoolPage, CoursePage, TeachingPointPage, TownshipSchoolPage
+from lms.demo import pages, people
+from lms.people.models import Branch, Member, Teacher
+
+DEMO_PASSWORD = "demo"
+DEFAULT_SEED = 2024
+MIN_MEMBERS = people.FIXED_MEMBERS
+MAX_MEMBERS = 20_000
+LOGINS = ("orgdept", "cityschool", "township1", "teacher1", "member1", "migrant1")
+
+
+def demo_random(purpose: str, seed: int) -> random.Random:
+    """A generator per purpose, so adding teachers never changes the members drawn after them."""
+    return random.Random(f"{purpose}-{seed}")  # noqa: S311 (made-up names, not secrets)
+
+
+@dataclass
+class SeedResult:
+    members_created: int = 0
+    teachers_created: int = 0
+    seconds: float = 0.0
+    member_seconds: float = 0.0
+    city: CitySchoolPage | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def seed_county(members: int = 2000, seed: int = DEFAULT_SEED) -> SeedResult:
+    """Create whatever of the demo county is missing; `members` counts member1 and migrant1 too."""
+    if not MIN_MEMBERS <= members <= MAX_MEMBERS:
+        raise ValueError(f"members must be between {MIN_MEMBERS} and {MAX_MEMBERS}")
+    result = SeedResult()
+    started = time.perf_counter()
+    password = make_password(DEMO_PASSWORD)  # hashed once, shared by every demo account
+    with transaction.atomic():
+        city, townships = pages.school_tree_ensure()
+        branches = people.branches_ensure(townships)
+        result.teachers_created = people.teachers_ensure(demo_random("teachers", seed))
+        people.logins_ensure(city, townships, password)
+        members_started = time.perf_counter()
+        result.members_created = people.members_ensure(
+            members, branches, demo_random("members", seed), password
+        )
+        result.member_seconds = time.perf_counter() - members_started
+    result.seconds = time.perf_counter() - started
+    result.city = city
+    result.counts = county_counts()
+    return result
+
+
+def _by(queryset, field_name: str, prefix: str) -> dict[str, int]:
+    rows = queryset.values_list(field_name).annotate(n=Count("pk")).order_by()
+    return {f"{prefix}.{value}": n for value, n in rows}
+
+
+def county_counts() -> dict[str, int]:
+    """What the demo consists of, for the summary and for checking that a re-run changed nothing."""
+    counts = {
+        "city_schools": CitySchoolPage.objects.count(),
+        "township_schools": TownshipSchoolPage.objects.count(),
+        "teaching_points": TeachingPointPage.objects.count(),
+        "branches": Branch.objects.count(),
+        "teachers": Teacher.objects.count(),
+        "members": Member.objects.count(),
+        "migrant_members": Member.objects.filter(is_migrant=True).count(),
+        "courses": CoursePage.objects.count(),
+        "users": get_user_model().objects.count(),
+    }
+    counts |= _by(TeachingPointPage.objects.all(), "category", "teaching_points")
+    counts |= _by(Teacher.objects.all(), "category", "teachers")
+    counts |= _by(Member.objects.all(), "category", "members")
+    counts |= _by(CoursePage.objects.all(), "module", "courses")
+    return counts

@@ -1,0 +1,79 @@
+"""`manage.py demo`: seed a demo county (idempotent). `make run` calls it with --if-empty."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from courses.models import CitySchoolPage, TeachingPointCategory
+from lms.demo.seed import DEFAULT_SEED, DEMO_PASSWORD, LOGINS, MAX_MEMBERS, MIN_MEMBERS, seed_county
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed a demo county: a city school, 11 township schools with teaching points and catalogues, "
+        "the 263-teacher pool, branches, members and demo logins (password: demo). Safe to run again: "
+        "it adds what is missing and never deletes."
+    )
+
+    result = None  # the last SeedResult, for callers that pass a Command instance to call_command
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=2000,
+            help=f"Party members in the county, demo logins included (default 2000, max {MAX_MEMBERS}).",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Seed only when there is no city school yet; otherwise leave the data as it is.",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=f"Random seed for generated names and assignments (default {DEFAULT_SEED}).",
+        )
+
+    def handle(self, *args, **options):
+        # Read at run time, so override_settings(PRODUCTION=True) is honoured.
+        if settings.PRODUCTION:
+            raise CommandError(
+                "Refusing to seed demo data in production (DJANGO_ENV=production): "
+                f"the demo creates accounts whose password is '{DEMO_PASSWORD}'."
+            )
+        members = options.get("members", 2000)
+        if not MIN_MEMBERS <= members <= MAX_MEMBERS:
+            raise CommandError(f"--members must be between {MIN_MEMBERS} and {MAX_MEMBERS}, got {members}.")
+        if options.get("if_empty") and CitySchoolPage.objects.exists():
+            self.stdout.write("Demo data is already there (a city school exists); nothing to do.")
+            return
+        self.result = seed_county(members=members, seed=options.get("seed", DEFAULT_SEED))
+        self.stdout.write(summary(self.result))
+
+
+def summary(result) -> str:
+    counts = result.counts
+
+    def line(label: str, key: str, prefix: str = "", parts: tuple[str, ...] = ()) -> str:
+        detail = ", ".join(f"{part} {counts.get(f'{prefix}.{part}', 0)}" for part in parts)
+        return f"  {label:<18}{counts[key]:>6}" + (f"  ({detail})" if detail else "")
+
+    return "\n".join(
+        [
+            f"Demo county ready in {result.seconds:.1f} s "
+            f"({result.members_created} members added in {result.member_seconds:.1f} s).",
+            line("city schools", "city_schools") + f"  {result.city.title} is the site root /",
+            line("township schools", "township_schools"),
+            line(
+                "teaching points", "teaching_points", "teaching_points", tuple(TeachingPointCategory.values)
+            ),
+            line("teacher pool", "teachers", "teachers", ("leading_cadre", "expert", "exemplar")),
+            line("branches", "branches"),
+            line("members", "members", "members", ("ordinary", "village_cadre", "branch_secretary"))
+            + f", migrant {counts['migrant_members']}",
+            line("courses", "courses", "courses", ("general", "professional", "thematic")),
+            f"Demo logins (password: {DEMO_PASSWORD}): " + ", ".join(LOGINS),
+            "Generated members log in with their phone number, e.g. 15800000003.",
+        ]
+    )
