@@ -28,7 +28,8 @@ def test_token_for_good_credentials_and_401_with_message_for_bad(client, county)
     token = token_for(client, county["member_a"].user.username)
     assert token.startswith("wagtail_")
     bad = client.post(
-        "/api/v1/auth/token", {"username": county["member_a"].user.username, "password": "nope"},
+        "/api/v1/auth/token",
+        {"username": county["member_a"].user.username, "password": "nope"},
         content_type="application/json",
     )
     assert bad.status_code == 401
@@ -114,7 +115,12 @@ def test_township_staff_manage_their_own_members(client, county):
     token = token_for(client, "staff_a")
     created = client.post(
         "/api/v1/members",
-        {"name": "新党员", "phone": "137-0000-0002", "branch_id": county["branch_a"].id, "category": "village_cadre"},
+        {
+            "name": "新党员",
+            "phone": "137-0000-0002",
+            "branch_id": county["branch_a"].id,
+            "category": "village_cadre",
+        },
         content_type="application/json",
         **auth(token),
     )
@@ -129,7 +135,9 @@ def test_township_staff_manage_their_own_members(client, county):
     assert again.status_code == 400
     assert Member.objects.filter(phone="13700000002").count() == 1
     changed = client.patch(
-        f"/api/v1/members/{created.json()['id']}", {"is_migrant": True}, content_type="application/json",
+        f"/api/v1/members/{created.json()['id']}",
+        {"is_migrant": True},
+        content_type="application/json",
         **auth(token),
     )
     assert changed.status_code == 200
