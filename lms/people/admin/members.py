@@ -1,0 +1,53 @@
+"""Member create and edit in the admin go through `services.member_upsert`, like the API and imports:
+it validates and normalises the phone, creates the login and grants the member role."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from wagtail.log_actions import log
+
+from lms.people import services
+from lms.people.admin.forms import add_service_errors
+from lms.people.admin.scoping import ScopedCreateView, ScopedEditView
+from lms.people.models import Member
+
+
+class MemberServiceSaveMixin:
+    log_action: str
+
+    def member_phone(self) -> str:
+        return self.form.cleaned_data["phone"]
+
+    def save_instance(self) -> Member:
+        data = self.form.cleaned_data
+        member, _created = services.member_upsert(
+            name=data["name"],
+            phone=self.member_phone(),
+            branch=data["branch"],
+            category=data["category"],
+            is_migrant=data["is_migrant"],
+            actor=self.request.user,
+        )
+        log(instance=member, action=self.log_action, user=self.request.user, content_changed=True)
+        return member
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except (ValidationError, PermissionDenied) as error:
+            if isinstance(error, PermissionDenied):
+                error = ValidationError(str(error))
+            add_service_errors(form, error)
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
+class MemberCreateView(MemberServiceSaveMixin, ScopedCreateView):
+    log_action = "wagtail.create"
+
+
+class MemberEditView(MemberServiceSaveMixin, ScopedEditView):
+    log_action = "wagtail.edit"
+
+    def member_phone(self) -> str:
+        # The phone field is disabled on edit: the member is the one stored under their phone.
+        return self.get_object().phone

@@ -1,0 +1,21 @@
+"""The people admin: the 人员 (People) menu, scoped per role.
+
+The permission policies are registered when this module is imported, before the viewsets are
+registered: a viewset (or anything else) asking Wagtail for a model's policy first would get a
+plain model-permission fallback, and registering a policy after that is an error.
+"""
+
+from wagtail import hooks
+from wagtail.permissions import register_permission_policy
+
+from lms.people.admin.viewsets import PeopleViewSetGroup
+from lms.people.models import Branch, Member
+from lms.people.permissions import branch_permission_policy, member_permission_policy
+
+register_permission_policy(Branch, branch_permission_policy)
+register_permission_policy(Member, member_permission_policy)
+
+
+@hooks.register("register_admin_viewset")
+def register_people_viewsets():
+    return PeopleViewSetGroup()
