@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "channels",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "polymorphic",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -183,6 +184,10 @@ WAGTAIL_SITE_NAME = env_str("SITE_NAME", "三级党校培训平台")
 WAGTAILADMIN_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "mp4"]
+# Township intranets may be offline: no avatar service, no update check against the internet.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Security ---------------------------------------------------------------------------------

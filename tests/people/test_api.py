@@ -1,5 +1,6 @@
 """The JSON API: token login, the profile, and scoping of branches and members."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -202,3 +203,10 @@ def test_inactive_user_gets_no_token(client):
         "/api/v1/auth/token", {"username": "gone", "password": "pw"}, content_type="application/json"
     )
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_docs_page_loads_nothing_from_the_internet(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
