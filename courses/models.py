@@ -208,7 +208,9 @@ class CoursePage(Page):
     def search_text(self) -> str:
         """Title, summary and body with CJK characters spaced out (see courses/search.py)."""
         body_text = " ".join(
-            strip_tags(text) for block in self.body for text in block.block.get_searchable_content(block.value)
+            strip_tags(text)
+            for block in self.body
+            for text in block.block.get_searchable_content(block.value)
         )
         return cjk_spaced(f"{self.title} {self.summary} {body_text}")
 
