@@ -1,9 +1,12 @@
 """People of the network: branches, members, staff scopes and the teacher pool."""
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+from wagtail.models.audit_log import BaseLogEntry, ModelLogEntryManager
 
 
 class BranchKind(models.TextChoices):
@@ -194,3 +197,89 @@ class StaffScope(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.school}"
+
+
+# --- Audit log -----------------------------------------------------------------------------------
+
+
+def _pk_strings(queryset: QuerySet) -> QuerySet:
+    """The primary keys of `queryset` as strings, to compare with a log entry's `object_id`."""
+    return queryset.order_by().annotate(_pk_str=Cast("pk", CharField())).values("_pk_str")
+
+
+def _township_id_of(instance) -> int | None:
+    if isinstance(instance, Member):
+        return instance.branch.township_id if instance.branch_id else None
+    if isinstance(instance, Branch):
+        return instance.township_id
+    return None
+
+
+class PeopleLogEntryManager(ModelLogEntryManager):
+    def log_action(self, instance, action, **kwargs):
+        kwargs.setdefault("township_id", _township_id_of(instance))
+        return super().log_action(instance, action, **kwargs)
+
+    def viewable_by_user(self, user):
+        """The entries `user` may read, e.g. in the site history report: those about the members
+        and branches the selectors let them see (the organization department: all).
+
+        Wagtail's default answers by model permission, which would show township staff the names
+        of members and branches changed in other townships.
+
+        An entry about an object that no longer exists (deleted) is shown, besides the organization
+        department, to the staff of the township it was logged in (`township`, recorded when the
+        entry is written): they managed the object then, and nobody else learns anything from it.
+        Entries without a township (e.g. carried over from before it was recorded) stay with the
+        organization department.
+        """
+        from lms.people import selectors  # selectors import these models
+
+        if selectors.is_org_dept(user):
+            return self.all()
+        if not selectors.is_staff_user(user):
+            return self.none()
+        member_type = ContentType.objects.get_for_model(Member, for_concrete_model=False)
+        branch_type = ContentType.objects.get_for_model(Branch, for_concrete_model=False)
+        in_scope = Q(
+            content_type=member_type, object_id__in=_pk_strings(selectors.members_for_user(user))
+        ) | Q(content_type=branch_type, object_id__in=_pk_strings(selectors.branches_for_user(user)))
+        gone = Q(content_type=member_type) & ~Q(object_id__in=_pk_strings(Member.objects.all()))
+        gone |= Q(content_type=branch_type) & ~Q(object_id__in=_pk_strings(Branch.objects.all()))
+        logged_in_scope = Q(township__in=selectors.townships_managed_by(user).values("pk"))
+        return self.filter(in_scope | (gone & logged_in_scope))
+
+
+class PeopleLogEntry(BaseLogEntry):
+    """Wagtail log entries about members and branches, readable per township (see the manager).
+
+    Registered for those models in `wagtail_hooks.py`. The teacher pool keeps Wagtail's generic
+    ModelLogEntry: every staff user may view the pool, so its history is no secret among staff.
+    """
+
+    object_id = models.CharField(max_length=255, blank=False)
+    township = models.ForeignKey(
+        "courses.TownshipSchoolPage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("township school when logged"),
+    )
+
+    objects = PeopleLogEntryManager()
+
+    class Meta(BaseLogEntry.Meta):
+        verbose_name = _("people log entry")
+        verbose_name_plural = _("people log entries")
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            *BaseLogEntry.Meta.indexes,
+            models.Index(fields=["content_type", "object_id"], name="people_log_object_idx"),
+        ]
+
+    def __str__(self):
+        return (
+            f"PeopleLogEntry {self.pk}: '{self.action}' on '{self.object_verbose_name}'"
+            f" with id {self.object_id}"
+        )

@@ -203,14 +203,26 @@ def _member_write(*, phone: str, fields: dict, actor) -> tuple[Member, bool]:
 def teacher_review_record(
     *, teacher: Teacher, year: int, decision: str, note: str = "", actor=None
 ) -> TeacherReview:
-    """Record the yearly pool review for one teacher and apply it to their active years."""
+    """Record the yearly pool review for one teacher and apply it to their active years.
+
+    Recording a decision for a year that already has one is a correction: the effect of the earlier
+    decision is undone first, then the new one applies. A retirement is undone by clearing
+    `active_to` if it is still that year. An earlier "added" cannot be undone: it moved `active_from`
+    (and cleared `active_to`) without keeping the previous values, so those stay as it left them.
+    """
     if actor is not None and not is_org_dept(actor):
         raise PermissionDenied(_("Only the organization department reviews the teacher pool."))
     if decision not in TeacherReviewDecision.values:
         raise ValidationError({"decision": _("Unknown review decision “%(value)s”.") % {"value": decision}})
     if not 2000 <= int(year) <= 2100:
         raise ValidationError({"year": _("Year %(year)s is out of range.") % {"year": year}})
+    year = int(year)
     teacher = Teacher.objects.select_for_update().get(pk=teacher.pk)
+    previous = (
+        TeacherReview.objects.filter(teacher=teacher, year=year).values_list("decision", flat=True).first()
+    )
+    if previous == TeacherReviewDecision.RETIRED and teacher.active_to == year:
+        teacher.active_to = None
     if decision == TeacherReviewDecision.ADDED:
         teacher.active_from = min(teacher.active_from, year) if teacher.active_to is None else year
         teacher.active_to = None

@@ -9,7 +9,7 @@ from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 
 from lms.people.admin.viewsets import PeopleViewSetGroup
-from lms.people.models import Branch, Member
+from lms.people.models import Branch, Member, PeopleLogEntry
 from lms.people.permissions import branch_permission_policy, member_permission_policy
 
 register_permission_policy(Branch, branch_permission_policy)
@@ -19,3 +19,11 @@ register_permission_policy(Member, member_permission_policy)
 @hooks.register("register_admin_viewset")
 def register_people_viewsets():
     return PeopleViewSetGroup()
+
+
+@hooks.register("register_log_actions")
+def register_people_log_model(actions):
+    # Their log entries are read per township (PeopleLogEntry.objects.viewable_by_user), not by model
+    # permission like Wagtail's generic ModelLogEntry, which the teacher pool keeps.
+    actions.register_model(Member, PeopleLogEntry)
+    actions.register_model(Branch, PeopleLogEntry)

@@ -6,11 +6,11 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from wagtail.models import ModelLogEntry
 
 from lms.people.models import (
     Branch,
     Member,
+    PeopleLogEntry,
     Teacher,
     TeacherCategory,
     TeacherReview,
@@ -142,7 +142,7 @@ def test_creating_a_member_goes_through_the_service(client, county):
     assert member.branch == county["branch_a"]
     assert member.user.username == "13900001234"
     assert member.user.groups.filter(name=Role.MEMBER.value).exists()
-    assert ModelLogEntry.objects.filter(object_id=str(member.pk), action="wagtail.create").exists()
+    assert PeopleLogEntry.objects.filter(object_id=str(member.pk), action="wagtail.create").exists()
 
 
 def test_service_validation_error_shows_on_the_form(client, county):
