@@ -53,7 +53,7 @@ class Member(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member", verbose_name=_("user")
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("full name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=20, unique=True)
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="members", verbose_name=_("branch")
@@ -93,7 +93,7 @@ class TeacherCategory(models.TextChoices):
 class Teacher(models.Model):
     """A teacher in the organization department's pool (师资库)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("full name"), max_length=100)
     category = models.CharField(_("category"), max_length=20, choices=TeacherCategory.choices)
     organisation = models.CharField(_("organisation and post"), max_length=200, blank=True)
     subjects = models.CharField(
