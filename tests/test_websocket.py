@@ -5,6 +5,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from lms.asgi import application
@@ -17,6 +18,14 @@ def session_cookie(username):
     client = Client()
     client.force_login(UserFactory(username=username))
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.fixture(autouse=True)
+async def close_worker_thread_connections():
+    """sync_to_async runs ORM calls in a worker thread whose connection would outlive the test and
+    keep PostgreSQL from dropping the test database."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def communicator(origin="http://127.0.0.1:8000", cookie=None):
