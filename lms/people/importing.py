@@ -1,53 +1,32 @@
 """Member import from the spreadsheets township offices keep (CSV or XLSX, one row per member).
 
-Reading turns a file into numbered rows keyed by field (`name`, `phone`, `branch`, `category`, `migrant`,
-`township`), whatever language the headers are in; `members_import` checks each row and writes it through
-`services.member_upsert`, each row in its own savepoint, so a bad row is reported and the good ones stay.
-Row numbers are the ones the user sees in the spreadsheet: the header is row 1, the first data row is row 2.
+`import_tables` turns a file into numbered rows keyed by field, whatever language the headers are in;
+this module reads the values (category, migrant flag, phone, branch) and `members_import` checks each
+row and writes it through `services.member_upsert`, each row in its own savepoint, so a bad row is
+reported and the good ones stay. Row numbers are the spreadsheet's own: the header is row 1.
 """
 
-import csv
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from os import PathLike
-from pathlib import Path
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from lms.people import services
+from lms.people.import_tables import (
+    INTEGRAL_FLOAT,
+    ImportFileError,
+    MemberRow,
+    loose_key,
+    rows_read,
+)
 from lms.people.models import Branch, Member, MemberCategory
 from lms.people.selectors import branches_for_user, is_staff_user
 
-FIELDS = ("name", "phone", "branch", "category", "migrant", "township")
-REQUIRED_FIELDS = ("name", "phone", "branch")
-HEADER_SCAN_ROWS = 10  # a title row or two above the header is common in township files
+__all__ = ["ImportFileError", "ImportReport", "members_import"]
 
-# Headers as they appear in township files, after `_key` (NFKC, no spaces or markers, lower case).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("姓名", "名字", "党员姓名", "name"),
-    "phone": (
-        "手机号",
-        "手机号码",
-        "手机",
-        "电话",
-        "电话号码",
-        "联系电话",
-        "phone",
-        "mobile",
-        "phone_number",
-    ),
-    "branch": ("党支部", "支部", "所在党支部", "所属党支部", "所在支部", "branch"),
-    "category": ("类别", "人员类别", "党员类别", "category"),
-    "migrant": ("流动党员", "是否流动党员", "是否流动", "migrant", "is_migrant", "migrantmember"),
-    "township": ("镇街党校", "镇街", "乡镇", "所属镇街", "township", "townshipschool"),
-}
 CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
     MemberCategory.ORDINARY: ("ordinary", "ordinarymember", "普通党员", "普通", "党员"),
     MemberCategory.VILLAGE_CADRE: (
@@ -72,15 +51,7 @@ CATEGORY_ALIASES: dict[str, tuple[str, ...]] = {
 MIGRANT_TRUE = {"是", "yes", "y", "true", "1", "√", "✓", "流动党员"}
 MIGRANT_FALSE = {"", "否", "no", "n", "false", "0", "×", "非流动党员"}
 
-_MARKERS = re.compile(r"[\s*:：\"'“”‘’「」『』]|\([^)]*\)")
-_INTEGRAL_FLOAT = re.compile(r"^(\d+)\.0+$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
-
-
-def _key(text: str) -> str:
-    """Compare headers and values the way people mean them: full-width = half-width, no spaces, quotes,
-    required-field stars or remarks in brackets ("手机号（必填）" is "手机号", 村“两委”成员 is 村两委成员)."""
-    return _MARKERS.sub("", unicodedata.normalize("NFKC", str(text))).casefold()
 
 
 def _name_key(text: str) -> str:
@@ -88,22 +59,8 @@ def _name_key(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
 
 
-_HEADER_FIELDS = {_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
-_CATEGORY_VALUES = {_key(alias): code for code, aliases in CATEGORY_ALIASES.items() for alias in aliases}
-_CATEGORY_VALUES.update({_key(label): code for code, label in MemberCategory.choices})
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported: unreadable, unknown type, missing columns."""
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    row: int
-    values: Mapping[str, str]
-
-    def get(self, name: str) -> str:
-        return self.values.get(name, "")
+_CATEGORY_VALUES = {loose_key(alias): code for code, aliases in CATEGORY_ALIASES.items() for alias in aliases}
+_CATEGORY_VALUES.update({loose_key(label): code for code, label in MemberCategory.choices})
 
 
 @dataclass(frozen=True)
@@ -133,184 +90,11 @@ class ImportReport:
         self.errors.append(RowError(row, reason, code))
 
 
-# --- Reading files -------------------------------------------------------------------------------
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text: Excel gives phones as 13912345678 or 13912345678.0, yes/no as booleans."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _decode_csv(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    raise ImportFileError(_("The file is not a CSV text file in UTF-8 or GBK encoding."))
-
-
-def csv_table(data: bytes | str) -> Iterator[tuple[int, list[str]]]:
-    text = data if isinstance(data, str) else _decode_csv(data)
-    text = text.removeprefix("\ufeff")
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",\t;", key=first_line.count) if first_line else ","
-    try:
-        yield from enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
-    except csv.Error as error:
-        raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": error}) from error
-
-
-def xlsx_table(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise ImportFileError(
-            _("The file cannot be read as an Excel workbook (.xlsx): %(error)s") % {"error": error}
-        ) from error
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some programs write wrong dimensions; read every row there is
-        for number, cells in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
-            yield number, list(cells)
-    finally:
-        workbook.close()
-
-
-def _read_bytes(source) -> tuple[bytes, str]:
-    if isinstance(source, str | PathLike):
-        path = Path(source)
-        try:
-            return path.read_bytes(), path.name
-        except OSError as error:
-            raise ImportFileError(
-                _("Cannot read the file “%(file)s”: %(error)s") % {"file": path, "error": error.strerror}
-            ) from error
-    data = source.read()
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return data, Path(str(getattr(source, "name", "") or "")).name
-
-
-def file_table(source, *, filename: str | None = None) -> Iterator[tuple[int, list[Any]]]:
-    """Numbered rows of a .csv or .xlsx file given as a path or an open (binary) file."""
-    data, name = _read_bytes(source)
-    suffix = Path(filename or name).suffix.lower()
-    if not suffix:  # an upload without a name: a zip is a workbook, anything else is CSV
-        suffix = ".xlsx" if data.startswith(b"PK\x03\x04") else ".csv"
-    if suffix == ".csv":
-        return csv_table(data)
-    if suffix in (".xlsx", ".xlsm"):
-        return xlsx_table(data)
-    if suffix == ".xls":
-        raise ImportFileError(_("Old Excel files (.xls) cannot be read; save the sheet as .xlsx or CSV."))
-    raise ImportFileError(
-        _("Unsupported file type “%(suffix)s”: use a .csv or .xlsx file.") % {"suffix": suffix}
-    )
-
-
-def _header_fields(cells: list[Any]) -> tuple[dict[int, str], list[str]]:
-    """Column index → field for one header row, and the complaints about repeated columns."""
-    columns: dict[int, str] = {}
-    seen: dict[str, str] = {}
-    problems = []
-    for index, cell in enumerate(cells):
-        header = cell_text(cell)
-        name = _HEADER_FIELDS.get(_key(header))
-        if name is None:
-            continue
-        if name in seen:
-            problems.append(
-                _("Columns “%(first)s” and “%(second)s” mean the same thing; keep only one.")
-                % {"first": seen[name], "second": header}
-            )
-            continue
-        seen[name] = header
-        columns[index] = name
-    return columns, problems
-
-
-def _missing_columns_error(missing: Iterable[str]) -> ImportFileError:
-    labels = {
-        "name": _("name (姓名)"),
-        "phone": _("phone (手机号)"),
-        "branch": _("branch (党支部)"),
-    }
-    return ImportFileError(
-        _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(labels[m] for m in missing)}
-    )
-
-
-def table_rows(table: Iterable[tuple[int, list[Any]]]) -> Iterator[MemberRow]:
-    """Find the header row (the first of the opening rows naming all required columns), then the members."""
-    table = iter(table)
-    columns: dict[int, str] | None = None
-    best: set[str] = set()
-    scanned = 0
-    for _number, cells in table:
-        if not any(cell_text(cell) for cell in cells):
-            continue
-        found, problems = _header_fields(cells)
-        if set(REQUIRED_FIELDS) <= set(found.values()):
-            if problems:
-                raise ImportFileError(" ".join(problems))
-            columns = found
-            break
-        if len(set(found.values())) > len(best):
-            best = set(found.values())
-        scanned += 1
-        if scanned >= HEADER_SCAN_ROWS:
-            break
-    if columns is None:
-        if not scanned:
-            raise ImportFileError(_("The file is empty."))
-        raise _missing_columns_error(name for name in REQUIRED_FIELDS if name not in best)
-    for number, cells in table:
-        values = {name: cell_text(cells[index]) for index, name in columns.items() if index < len(cells)}
-        if any(values.values()):  # blank rows (or rows with only a serial number) are skipped
-            yield MemberRow(number, values)
-
-
-def mapping_rows(rows: Iterable[Mapping[str, Any]]) -> Iterator[MemberRow]:
-    """Rows given as dicts keyed by header (Chinese or English); numbered as if below a header row."""
-    for number, row in enumerate(rows, 2):
-        values = {}
-        for header, value in row.items():
-            name = _HEADER_FIELDS.get(_key(header))
-            if name is not None:
-                values[name] = cell_text(value)
-        if any(values.values()):
-            yield MemberRow(number, values)
-
-
-def rows_read(source, *, filename: str | None = None) -> Iterator[MemberRow]:
-    """Member rows from a path, an open file, a list of dicts, or a table (list of lists, header first)."""
-    if isinstance(source, str | PathLike) or hasattr(source, "read"):
-        return table_rows(file_table(source, filename=filename))
-    rows = list(source)
-    if rows and isinstance(rows[0], Mapping):
-        return mapping_rows(rows)
-    return table_rows(enumerate(rows, 1))
-
-
 # --- Interpreting values -------------------------------------------------------------------------
 
 
 def category_parse(text: str) -> str:
-    code = _CATEGORY_VALUES.get(_key(text)) if text else MemberCategory.ORDINARY
+    code = _CATEGORY_VALUES.get(loose_key(text)) if text else MemberCategory.ORDINARY
     if code is None:
         raise ValidationError(
             _("Unknown member category “%(value)s” (use 普通党员, 村两委成员 or 党支部书记).")
@@ -320,7 +104,7 @@ def category_parse(text: str) -> str:
 
 
 def migrant_parse(text: str) -> bool:
-    key = _key(text)
+    key = loose_key(text)
     if key in MIGRANT_TRUE:
         return True
     if key in MIGRANT_FALSE:
@@ -335,7 +119,7 @@ def phone_parse(text: str) -> str:
             _("Phone “%(phone)s” was shortened by Excel; format the column as text and type it again.")
             % {"phone": text}
         )
-    text = _INTEGRAL_FLOAT.sub(r"\1", text)  # 13912345678.0 from a float cell saved as CSV
+    text = INTEGRAL_FLOAT.sub(r"\1", text)  # 13912345678.0 from a float cell saved as CSV
     return services.validate_phone(text)
 
 
