@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from lms.env import env_bool, env_int, env_list, env_str
 
@@ -208,6 +207,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
 }
-
-# Wording used by templates and the API.
-SITE_TAGLINE = _("Training platform of the three-tier party-school network")

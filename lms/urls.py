@@ -11,7 +11,7 @@ from lms.api import api
 from lms.people import views as people_views
 
 # URLs carry no language prefix: the language comes from the user's choice (cookie, set by the
-# switcher) or the browser, defaulting to Simplified Chinese. Links printed on posters and QR codes
+# switcher), defaulting to Simplified Chinese (see lms/middleware.py). Links printed on posters and QR codes
 # then stay the same whatever language the reader uses.
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from lms.people import selectors, services
-from lms.people.models import Member, MemberCategory
+from lms.people.models import MemberCategory
 from lms.people.tokens import api_token_expiry, api_token_issue
 
 router = Router(tags=["people"])
@@ -180,8 +180,6 @@ def _branch_in_scope(request, branch_id: int):
 def member_create(request, payload: MemberIn):
     _require_staff(request)
     branch = _branch_in_scope(request, payload.branch_id)
-    if Member.objects.filter(phone=services.normalise_phone(payload.phone)).exists():
-        return Status(400, {"detail": _("A member with this phone number already exists."), "errors": {}})
     member, _created = services.member_upsert(
         name=payload.name,
         phone=payload.phone,
@@ -189,6 +187,7 @@ def member_create(request, payload: MemberIn):
         category=payload.category,
         is_migrant=payload.is_migrant,
         actor=request.user,
+        must_be_new=True,
     )
     return Status(201, member)
 

@@ -90,6 +90,15 @@ class TeacherCategory(models.TextChoices):
     EXEMPLAR = "exemplar", _("Exemplar around us")
 
 
+class TeacherQuerySet(models.QuerySet):
+    def in_pool_during(self, first_year: int, last_year: int | None = None):
+        """Teachers in the pool at some time from `first_year` to `last_year` (default: that one year)."""
+        last_year = first_year if last_year is None else last_year
+        return self.filter(
+            Q(active_from__lte=last_year) & (Q(active_to__isnull=True) | Q(active_to__gte=first_year))
+        )
+
+
 class Teacher(models.Model):
     """A teacher in the organization department's pool (师资库)."""
 
@@ -112,6 +121,8 @@ class Teacher(models.Model):
         related_name="teacher",
         verbose_name=_("login"),
     )
+
+    objects = TeacherQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pool teacher")

@@ -112,8 +112,7 @@ def teachers_for_review(*, year: int) -> QuerySet[Teacher]:
     """The pool as the yearly review sees it: teachers in the pool that year or the year before,
     each with `reviews_that_year` (a list of at most one TeacherReview)."""
     return (
-        Teacher.objects.filter(active_from__lte=year)
-        .filter(Q(active_to__isnull=True) | Q(active_to__gte=year - 1))
+        Teacher.objects.in_pool_during(year - 1, year)
         .prefetch_related(
             Prefetch(
                 "reviews",

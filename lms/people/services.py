@@ -140,8 +140,12 @@ def member_upsert(
     category: str = MemberCategory.ORDINARY,
     is_migrant: bool = False,
     actor=None,
+    must_be_new: bool = False,
 ) -> tuple[Member, bool]:
     """Create or update the member identified by phone. Returns (member, created).
+
+    With `must_be_new` (an explicit "add member" in the admin or API) an existing phone is refused
+    instead of updated, also when a concurrent request created it first.
 
     The phone is the natural key: members log in with it, and re-importing the same list updates
     instead of duplicating. With an `actor`, the actor must be allowed to manage the branch and, for an
@@ -159,17 +163,19 @@ def member_upsert(
     fields = {"name": name, "branch": branch, "category": category, "is_migrant": bool(is_migrant)}
     try:
         with transaction.atomic():
-            return _member_write(phone=phone, fields=fields, actor=actor)
+            return _member_write(phone=phone, fields=fields, actor=actor, must_be_new=must_be_new)
     except IntegrityError:
         if not Member.objects.filter(phone=phone).exists():
             raise
         with transaction.atomic():
-            return _member_write(phone=phone, fields=fields, actor=actor)
+            return _member_write(phone=phone, fields=fields, actor=actor, must_be_new=must_be_new)
 
 
-def _member_write(*, phone: str, fields: dict, actor) -> tuple[Member, bool]:
+def _member_write(*, phone: str, fields: dict, actor, must_be_new: bool) -> tuple[Member, bool]:
     member = Member.objects.select_for_update().select_related("user").filter(phone=phone).first()
     created = member is None
+    if must_be_new and not created:
+        raise ValidationError({"phone": _("A member with this phone number already exists.")})
     if created:
         if User.objects.filter(username=phone).exists():
             # Never take over an existing login (staff, teacher…) just because its name is a phone number.

@@ -84,3 +84,13 @@ def test_concurrent_creates_of_one_phone_make_one_member(county):
     assert errors == []
     assert Member.objects.filter(phone="13900009999").count() == 1
     assert get_user_model().objects.filter(username="13900009999").count() == 1
+
+
+@pytest.mark.django_db
+def test_must_be_new_refuses_an_existing_phone(county):
+    existing = county["member_a"]
+    with pytest.raises(ValidationError) as error:
+        member_upsert(name="另一人", phone=existing.phone, branch=county["branch_a"], must_be_new=True)
+    assert "phone" in error.value.message_dict
+    existing.refresh_from_db()
+    assert existing.name != "另一人"

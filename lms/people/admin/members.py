@@ -12,6 +12,7 @@ from lms.people.models import Member
 
 class MemberServiceSaveMixin:
     log_action: str
+    must_be_new: bool = False
 
     def member_phone(self) -> str:
         return self.form.cleaned_data["phone"]
@@ -25,6 +26,7 @@ class MemberServiceSaveMixin:
             category=data["category"],
             is_migrant=data["is_migrant"],
             actor=self.request.user,
+            must_be_new=self.must_be_new,
         )
         log(instance=member, action=self.log_action, user=self.request.user, content_changed=True)
         return member
@@ -43,6 +45,7 @@ class MemberServiceSaveMixin:
 
 class MemberCreateView(MemberServiceSaveMixin, ScopedCreateView):
     log_action = "wagtail.create"
+    must_be_new = True
 
 
 class MemberEditView(MemberServiceSaveMixin, ScopedEditView):

@@ -3,7 +3,6 @@
 import django_filters
 from django import forms
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
@@ -66,9 +65,8 @@ class TeacherFilterSet(WagtailFilterSet):
         fields = ["category", "in_pool"]
 
     def filter_in_pool(self, queryset, name, value):
-        year = timezone.localdate().year
-        active = Q(active_from__lte=year) & (Q(active_to__isnull=True) | Q(active_to__gte=year))
-        return queryset.filter(active) if value else queryset.exclude(active)
+        in_pool = Teacher.objects.in_pool_during(timezone.localdate().year)
+        return queryset.filter(pk__in=in_pool) if value else queryset.exclude(pk__in=in_pool)
 
 
 class BranchViewSet(ScopedModelViewSet):
