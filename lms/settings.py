@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "lms",
     "courses",
     "lms.people",
+    "lms.scheduling",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

@@ -109,3 +109,51 @@ def org_dept_user(username: str = "org") -> User:
     user = UserFactory(username=username)
     role_grant(user=user, role=Role.ORG_DEPT)
     return user
+
+
+# --- Scheduling ----------------------------------------------------------------------------------
+
+
+def class_sessions(day, *, teacher, point, hour: int = 8, kinds=None) -> list:
+    """The 5+1+N timetable of one day from `hour` on: one hour per item, teacher on taught items,
+    the site visit at `point`."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from lms.scheduling.models import TAUGHT_KINDS, Session, SessionKind
+
+    kinds = kinds or [kind for kind in SessionKind if kind != SessionKind.ELECTIVE]
+    start = datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone()) + timedelta(
+        hours=hour
+    )
+    sessions = []
+    for position, kind in enumerate(kinds):
+        sessions.append(
+            Session(
+                kind=kind,
+                starts_at=start + timedelta(hours=position),
+                ends_at=start + timedelta(hours=position + 1),
+                teacher=teacher if kind in TAUGHT_KINDS else None,
+                teaching_point=point if kind == SessionKind.SITE_VISIT else None,
+            )
+        )
+    return sessions
+
+
+def training_class(school, day, *, teacher, point, actor=None, publish=False, hour: int = 8, **fields):
+    """A compliant one-day class saved through the service (a draft unless `publish`)."""
+    from lms.scheduling import services
+
+    fields.setdefault("title", f"培训班{next(_seq)}")
+    fields.setdefault("venue", f"教室{next(_seq)}")
+    created = services.training_class_create(
+        actor=actor,
+        school=school,
+        start_date=day,
+        sessions=class_sessions(day, teacher=teacher, point=point, hour=hour),
+        **fields,
+    )
+    if publish:
+        created = services.training_class_publish(actor=actor, training_class=created)
+    return created

@@ -34,6 +34,14 @@ ROLE_MODEL_PERMISSIONS: dict[Role, list[tuple[str, str, tuple[str, ...]]]] = {
     ],
     Role.ORG_DEPT: [("people", model, ("add", "change", "delete", "view")) for model in PEOPLE_MODELS],
 }
+# Scheduling: staff plan and run classes at their schools; the organization department oversees all.
+SCHEDULING_STAFF_PERMISSIONS = [
+    ("scheduling", "annualplan", ("add", "change", "delete", "view")),
+    ("scheduling", "trainingclass", ("add", "change", "delete", "view")),
+]
+for _role in (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT):
+    ROLE_MODEL_PERMISSIONS[_role] = ROLE_MODEL_PERMISSIONS[_role] + SCHEDULING_STAFF_PERMISSIONS
+
 STAFF_ROLES = (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT)
 
 # Page permissions a school's staff group holds on that school's page (and so on its subtree).
