@@ -11,7 +11,10 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from lms.scheduling import signals
+
         post_migrate.connect(_refresh_role_permissions, sender=self)
+        signals.connect()
 
 
 def _refresh_role_permissions(sender, using="default", **kwargs):

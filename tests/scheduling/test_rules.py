@@ -138,3 +138,16 @@ def test_skeleton_offers_the_template_in_order(parts):
         "no_teacher",
         "site_visit_without_point",
     }
+
+
+def test_unpublishing_a_teaching_point_flags_the_classes_visiting_it(parts):
+    training_class = factories.training_class(
+        parts["school"], DAY, teacher=parts["teacher"], point=parts["point"]
+    )
+    assert training_class.is_compliant
+    parts["point"].unpublish()
+    training_class.refresh_from_db()
+    assert training_class.is_compliant is False
+    parts["point"].save_revision().publish()
+    training_class.refresh_from_db()
+    assert training_class.is_compliant is True
