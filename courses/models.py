@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import path as routable_path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -50,7 +52,22 @@ class SchoolFieldsMixin(models.Model):
         abstract = True
 
 
-class CitySchoolPage(SchoolFieldsMixin, Page):
+class SchoolTimetableMixin(RoutablePageMixin):
+    """A school's public timetable at <school>/timetable/: its published classes still to come or
+    under way, with their sessions (time, item, place, teacher). Nothing about members."""
+
+    @routable_path("timetable/", name="timetable")
+    def timetable(self, request):
+        from lms.scheduling.selectors import public_timetable  # scheduling imports this module
+
+        return self.render(
+            request,
+            template="courses/school_timetable.html",
+            context_overrides={"training_classes": public_timetable(self)},
+        )
+
+
+class CitySchoolPage(SchoolTimetableMixin, SchoolFieldsMixin, Page):
     """市委党校: the top of one county's network (several counties may share a deployment)."""
 
     parent_page_types = ["wagtailcore.Page"]
@@ -70,7 +87,7 @@ class CitySchoolPage(SchoolFieldsMixin, Page):
         return context
 
 
-class TownshipSchoolPage(SchoolFieldsMixin, Page):
+class TownshipSchoolPage(SchoolTimetableMixin, SchoolFieldsMixin, Page):
     """镇街党校: one per township, meeting the 'six haves'."""
 
     head = models.CharField(_("head of school"), max_length=100, blank=True)

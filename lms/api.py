@@ -51,6 +51,10 @@ from lms.people.api import validation_error_payload  # noqa: E402
 
 api.add_router("", people_router)
 
+from lms.scheduling.api import router as scheduling_router  # noqa: E402
+
+api.add_router("", scheduling_router)
+
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lms.people",
     "lms.scheduling",
     "wagtail.contrib.forms",
+    "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.embeds",

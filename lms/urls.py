@@ -22,6 +22,7 @@ urlpatterns = [
     path("login/", people_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", people_views.home, name="home"),
+    path("", include("lms.scheduling.urls")),
     path("search/", course_views.search, name="search"),
 ]
 

@@ -193,6 +193,39 @@ def user_sessions(
     return _window(_sessions_base().filter(condition).distinct(), start, end)
 
 
+def with_school_pages(sessions) -> list[Session]:
+    """The sessions as a list, each class's school replaced by its specific page (city or township
+    school, which has the address) in one query per page type instead of one per session."""
+    sessions = list(sessions)
+    school_ids = {session.training_class.school_id for session in sessions}
+    if school_ids:
+        schools = {page.pk: page for page in Page.objects.filter(pk__in=school_ids).specific()}
+        for session in sessions:
+            session.training_class.school = schools[session.training_class.school_id]
+    return sessions
+
+
+def member_current_enrolments(member) -> list[Enrollment]:
+    """The member's places in classes still to come or under way (cancelled classes left out)."""
+    today = timezone.localdate()
+    enrolments = list(
+        Enrollment.objects.filter(
+            member=member,
+            status__in=[EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED],
+            training_class__end_date__gte=today,
+        )
+        .exclude(training_class__status=ClassStatus.CANCELLED)
+        .select_related("training_class", "training_class__school")
+        .order_by("training_class__start_date", "training_class_id")
+    )
+    for enrolment in enrolments:
+        enrolment.can_withdraw = enrolment.training_class.current_status(today) in (
+            ClassStatus.DRAFT,
+            ClassStatus.PUBLISHED,
+        )
+    return enrolments
+
+
 def calendar_token_user(token: str):
     row = CalendarToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
     return row.user if row else None
