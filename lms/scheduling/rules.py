@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from wagtail.models import Page
 
 from courses.models import CitySchoolPage, TownshipSchoolPage
 from lms.scheduling.models import MANDATORY_KINDS, TAUGHT_KINDS, Session, SessionKind, TrainingClass
@@ -40,22 +41,34 @@ def class_days_bounds(training_class: TrainingClass) -> tuple[datetime, datetime
     return start, end
 
 
-def teaching_point_school(point) -> object | None:
+def point_schools(points) -> dict[int, Page | None]:
+    """For many teaching points at once (one query): point id → the live school it belongs to, or
+    None. Pass it to `class_violations` when checking many classes."""
+    points = [point for point in points if point is not None]
+    parent_paths = {point.path[: -Page.steplen] for point in points}
+    parents = {
+        page.path: page
+        for page in Page.objects.filter(path__in=parent_paths, live=True).type(*SCHOOL_PAGE_TYPES)
+    }
+    return {point.pk: parents.get(point.path[: -Page.steplen]) if point.live else None for point in points}
+
+
+def teaching_point_school(point, schools: dict | None = None) -> Page | None:
     """The live school a teaching point belongs to, or None."""
-    if point is None or not point.live:
+    if point is None:
         return None
-    parent = point.get_parent()
-    if parent is None or not parent.live:
-        return None
-    parent = parent.specific
-    return parent if isinstance(parent, SCHOOL_PAGE_TYPES) else None
+    if schools is None or point.pk not in schools:
+        schools = point_schools([point])
+    return schools[point.pk]
 
 
 def _in_pool(teacher, day: date) -> bool:
     return teacher.active_from <= day.year and (teacher.active_to is None or teacher.active_to >= day.year)
 
 
-def session_violations(session: Session, index: int, training_class: TrainingClass) -> list[Violation]:
+def session_violations(
+    session: Session, index: int, training_class: TrainingClass, schools: dict | None = None
+) -> list[Violation]:
     label = session_label(session, index)
     found = []
     if session.starts_at and session.ends_at and session.ends_at <= session.starts_at:
@@ -108,7 +121,7 @@ def session_violations(session: Session, index: int, training_class: TrainingCla
                     index,
                 )
             )
-        elif teaching_point_school(session.teaching_point) is None:
+        elif teaching_point_school(session.teaching_point, schools) is None:
             found.append(
                 Violation(
                     "point_without_school",
@@ -123,8 +136,11 @@ def session_violations(session: Session, index: int, training_class: TrainingCla
     return found
 
 
-def class_violations(training_class: TrainingClass, sessions: list[Session] | None = None) -> list[Violation]:
-    """Every way the class fails the 5+1+N template, in the order staff would fix them."""
+def class_violations(
+    training_class: TrainingClass, sessions: list[Session] | None = None, *, schools: dict | None = None
+) -> list[Violation]:
+    """Every way the class fails the 5+1+N template, in the order staff would fix them.
+    `schools` (from `point_schools`) saves a query per site visit when checking many classes."""
     if sessions is None:
         sessions = list(training_class.sessions.all())
     found = []
@@ -146,7 +162,7 @@ def class_violations(training_class: TrainingClass, sessions: list[Session] | No
     if not any(session.teaching_point_id for session in sessions):
         found.append(Violation("no_teaching_point", _("No session is held at a teaching point (the “+1”).")))
     for index, session in enumerate(sessions):
-        found.extend(session_violations(session, index, training_class))
+        found.extend(session_violations(session, index, training_class, schools))
     return found
 
 
