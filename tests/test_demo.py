@@ -5,12 +5,17 @@ transaction that is rolled back when the module is done; each test runs in a sav
 """
 
 import io
+import random
+from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef
 from django.test import override_settings
+from django.utils import timezone
 from wagtail.models import Page, Revision, Site
 
 from courses.models import (
@@ -22,10 +27,25 @@ from courses.models import (
     TeachingPointPage,
     TownshipSchoolPage,
 )
+from lms.demo import schedule
 from lms.demo.seed import county_counts
 from lms.people import selectors
 from lms.people.models import Branch, Member, StaffScope, Teacher, TeacherCategory
 from lms.people.roles import Role
+from lms.scheduling import rules
+from lms.scheduling import selectors as scheduling
+from lms.scheduling.models import (
+    MANDATORY_KINDS,
+    PUBLIC_STATUSES,
+    AnnualPlan,
+    ClassStatus,
+    Delivery,
+    Enrollment,
+    EnrollmentStatus,
+    Session,
+    SessionKind,
+    TrainingClass,
+)
 
 User = get_user_model()
 MEMBERS = 60
@@ -185,3 +205,206 @@ def test_refuses_to_run_in_production():
 def test_member_count_is_bounded(members):
     with pytest.raises(CommandError, match="--members"):
         demo(members=members)
+
+
+# --- Training classes, enrolments, plans ---------------------------------------------------------
+
+CLASSES = 132
+
+
+def test_about_130_classes_in_every_state(seeded):
+    counts = seeded["first"]
+    assert counts["training_classes"] == CLASSES
+    assert counts["training_classes.cancelled"] == 3
+    assert counts["training_classes.in_progress"] == 1
+    assert counts["training_classes.draft"] == 8
+    assert counts["non_compliant_classes"] == 6
+    assert counts["training_classes.finished"] > 90
+    assert counts["training_classes.published"] > 10
+    assert counts["sessions"] > CLASSES * 7
+    assert counts["sessions.live"] and counts["sessions.hybrid"]
+    assert counts["annual_plans"] == 22
+    for output in seeded["outputs"]:
+        assert "training classes" in output and "enrolments" in output and "annual plans" in output
+
+
+def test_classes_span_the_past_year_and_the_next_three_months(seeded):
+    today = timezone.localdate()
+    days = list(TrainingClass.objects.values_list("start_date", "end_date"))
+    assert min(start for start, _end in days) >= today - timedelta(days=366)
+    assert max(end for _start, end in days) <= today + timedelta(days=95)
+    assert {(end - start).days for start, end in days} == {0, 1}
+    assert TrainingClass.objects.filter(school=CitySchoolPage.objects.get()).count() == 6
+    per_school = Counter(TrainingClass.objects.values_list("school_id", flat=True))
+    assert len(per_school) == 12 and min(per_school.values()) >= 4
+    past = TrainingClass.objects.filter(end_date__lt=today).exclude(status=ClassStatus.CANCELLED)
+    assert set(past.values_list("status", flat=True)) == {ClassStatus.FINISHED}
+    assert not TrainingClass.objects.filter(start_date__gt=today, status=ClassStatus.FINISHED).exists()
+
+
+def test_published_classes_follow_5_plus_1_plus_n(seeded):
+    public = (
+        TrainingClass.objects.filter(status__in=PUBLIC_STATUSES)
+        .select_related("school")
+        .prefetch_related(scheduling.sessions_prefetch())
+    )
+    assert public.count() >= 120
+    for training_class in public:
+        sessions = list(training_class.sessions.all())
+        assert rules.class_violations(training_class, sessions) == [], training_class.title
+        assert training_class.is_compliant
+        assert [s.kind for s in sessions[:5]] == list(MANDATORY_KINDS)
+        electives = [s for s in sessions if s.kind == SessionKind.ELECTIVE]
+        assert 1 <= len(electives) <= 3 and all(s.teacher_id for s in electives)
+        visit = next(s for s in sessions if s.kind == SessionKind.SITE_VISIT)
+        if training_class.school.specific_class is TownshipSchoolPage:
+            assert visit.teaching_point.get_parent().pk == training_class.school_id
+        assert 40 <= training_class.capacity <= 120
+        assert training_class.venue and training_class.description
+        assert not training_class.title.isascii() and "期" in training_class.title
+    assert Session.objects.filter(course__isnull=False).exists()
+    city_lectures = Session.objects.filter(
+        training_class__school=CitySchoolPage.objects.get(), kind=SessionKind.LEADER_LECTURE
+    ).values_list("delivery", flat=True)
+    assert set(city_lectures) == {Delivery.HYBRID}
+
+
+def test_non_compliant_drafts_for_the_compliance_view(seeded, township1):
+    drafts = TrainingClass.objects.filter(status=ClassStatus.DRAFT, is_compliant=False)
+    assert drafts.count() >= 5
+    codes = set()
+    for training_class in drafts:
+        violations = rules.class_violations(training_class)
+        assert violations, training_class.title
+        codes |= {violation.code for violation in violations}
+    assert {"missing_oath", "no_teaching_point", "no_teacher"} <= codes
+    assert drafts.filter(school=township1).exists()
+    orgdept = User.objects.get(username="orgdept")
+    assert set(drafts) <= set(scheduling.classes_needing_attention(orgdept))
+    cancelled = TrainingClass.objects.filter(status=ClassStatus.CANCELLED)
+    assert all(training_class.cancel_reason for training_class in cancelled)
+
+
+def overlapping(field: str):
+    """Sessions of non-cancelled classes sharing `field` with an overlapping session of another class."""
+    booked = Session.objects.exclude(training_class__status=ClassStatus.CANCELLED)
+    clash = booked.filter(
+        **{field: OuterRef(field)},
+        starts_at__lt=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("starts_at"),
+    ).exclude(training_class_id=OuterRef("training_class_id"))
+    return booked.filter(**{f"{field}__isnull": False}).filter(Exists(clash))
+
+
+def test_no_teacher_teaching_point_or_venue_is_double_booked(seeded):
+    assert not overlapping("teacher").exists()
+    assert not overlapping("teaching_point").exists()
+    in_rooms = Session.objects.exclude(training_class__status=ClassStatus.CANCELLED).filter(
+        teaching_point__isnull=True, venue=""
+    )
+    clash = in_rooms.filter(
+        training_class__school_id=OuterRef("training_class__school_id"),
+        training_class__venue=OuterRef("training_class__venue"),
+        starts_at__lt=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("starts_at"),
+    ).exclude(training_class_id=OuterRef("training_class_id"))
+    assert not in_rooms.filter(Exists(clash)).exists()
+
+
+def test_enrolments_fit_the_classes(seeded):
+    assert Enrollment.objects.filter(status=EnrollmentStatus.ENROLLED).count() >= MEMBERS
+    over = TrainingClass.objects.filter(
+        Exists(Enrollment.objects.filter(training_class=OuterRef("pk"), status=EnrollmentStatus.WAITLISTED))
+    )
+    for training_class in scheduling.class_list(User.objects.get(username="orgdept")):
+        assert training_class.enrolled_count <= training_class.capacity
+        if training_class.waitlisted_count:
+            assert training_class in over and training_class.enrolled_count == training_class.capacity
+    cadre_classes = TrainingClass.objects.exclude(audience_categories=[])
+    assert cadre_classes.exists()
+    wrong = Enrollment.objects.filter(training_class__in=cadre_classes, member__category="ordinary")
+    assert not wrong.exists()
+    # Members are only in their own township's classes (or the city school's).
+    city = CitySchoolPage.objects.get()
+    foreign = Enrollment.objects.exclude(training_class__school=city).exclude(
+        training_class__school_id=F("member__branch__township_id")
+    )
+    assert not foreign.exists()
+    assert not Enrollment.objects.filter(training_class__status=ClassStatus.DRAFT).exists()
+
+
+def test_member1_has_past_and_upcoming_classes(seeded, township1):
+    member1 = Member.objects.get(user__username="member1")
+    now = timezone.now()
+    sessions = scheduling.member_sessions(member1)
+    past = {s.training_class_id for s in sessions.filter(ends_at__lt=now)}
+    upcoming = {s.training_class_id for s in sessions.filter(starts_at__gt=now)}
+    assert len(past) >= 2 and len(upcoming) >= 2
+    assert set(TrainingClass.objects.filter(pk__in=past | upcoming).values_list("school", flat=True)) == {
+        township1.pk
+    }
+    # The city school's upcoming live class is open to member1 to join from the phone.
+    assert scheduling.classes_open_to(member1)
+
+
+def test_teacher1_teaches_past_and_upcoming_sessions(seeded):
+    teacher1 = Teacher.objects.get(user__username="teacher1")
+    now = timezone.now()
+    sessions = scheduling.teacher_sessions(teacher1)
+    assert sessions.filter(ends_at__lt=now).count() >= 2
+    assert sessions.filter(starts_at__gt=now).count() >= 2
+
+
+def test_township1_staff_sees_their_classes(seeded, township1):
+    staff = User.objects.get(username="township1")
+    mine = scheduling.class_list(staff)
+    assert set(mine.values_list("school", flat=True)) == {township1.pk}
+    assert mine.filter(status=ClassStatus.DRAFT, is_compliant=False).exists()
+    assert mine.filter(status=ClassStatus.IN_PROGRESS, start_date=timezone.localdate()).exists()
+
+
+def test_annual_plans_link_the_classes_held(seeded):
+    year = timezone.localdate().year
+    plans = AnnualPlan.objects.prefetch_related("planned_classes")
+    assert set(plans.values_list("year", flat=True)) == {year - 1, year}
+    assert {plan.school_id for plan in plans} == set(TownshipSchoolPage.objects.values_list("pk", flat=True))
+    for plan in plans:
+        planned = list(plan.planned_classes.all())
+        assert 8 <= len(planned) <= 12
+        assert all(p.title and p.modules and p.planned_days in (1, 2) for p in planned)
+    linked = TrainingClass.objects.filter(planned_class__isnull=False).select_related("planned_class__plan")
+    assert linked.count() > 60
+    for training_class in linked:
+        assert training_class.planned_class.plan.school_id == training_class.school_id
+        assert training_class.planned_class.month == training_class.start_date.month
+        assert training_class.planned_class.plan.year == training_class.start_date.year
+
+
+class School:
+    """A stand-in school page for the calendar, which only keeps it."""
+
+    def __init__(self, pk: int):
+        self.pk = pk
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 22), date(2027, 1, 1), date(2028, 2, 29), date(2026, 6, 6)])
+def test_calendar_is_deterministic_and_collision_free(today):
+    city, townships = School(0), [School(n) for n in range(1, 12)]
+
+    def draw(seed):
+        slots = schedule.calendar(city, townships, random.Random(seed), today)
+        return [(slot.school.pk, slot.day, slot.days, slot.fate, slot.defect) for slot in slots]
+
+    slots = draw(2024)
+    assert slots == draw(2024) and slots != draw(2025)
+    assert len(slots) == CLASSES
+    assert sum(fate == "broken" for *_rest, fate, _defect in slots) == 6
+    days = Counter((pk, day + timedelta(days=n)) for pk, day, length, *_rest in slots for n in range(length))
+    assert max(days.values()) == 1  # one class a day per school
+    city_days = {day for pk, day, *_rest in slots if pk == 0}
+    assert not city_days & {day for pk, day in days if pk != 0}
+    for _pk, day, length, *_rest in slots:
+        assert today - timedelta(days=366) <= day <= today + timedelta(days=95)
+        end = day + timedelta(days=length - 1)
+        assert end < today or day > today or (day == today and length == 1)
+        assert length == 1 or end.weekday() < 5

@@ -251,3 +251,84 @@ LOGIN_NAMES = {
     "member1": "王秀英",
     "migrant1": "赵志刚",
 }
+
+# --- Training classes and annual plans -----------------------------------------------------------
+
+
+class ClassTheme(NamedTuple):
+    title: str  # what follows "2026年第3期" in a class title
+    audience: tuple[str, ...]  # member categories; empty: every member
+    modules: tuple[str, ...]  # course modules, for the annual plan
+    months: tuple[int, ...]  # when schools usually hold it; empty: any month
+    audience_text: str  # the audience in words, for the annual plan
+
+
+TOWNSHIP_CLASS_THEMES = (
+    ClassTheme("党员冬训班", (), ("general", "thematic"), (11, 12, 1, 2), "全体党员"),
+    ClassTheme("流动党员返乡集中培训班", (), ("general", "professional"), (1, 2), "流动党员和在家党员"),
+    ClassTheme("党员春训班", (), ("general", "professional"), (3, 4), "全体党员"),
+    ClassTheme("“七一”党员集中轮训班", (), ("general", "thematic"), (6, 7), "全体党员"),
+    ClassTheme("农村党员实用技术培训班", (), ("professional",), (3, 4, 5, 8, 9), "农村党员"),
+    ClassTheme("党纪学习教育专题培训班", (), ("thematic", "general"), (), "全体党员"),
+    ClassTheme("新时代党的创新理论学习培训班", (), ("general",), (), "全体党员"),
+    ClassTheme("法治乡村建设专题培训班", (), ("thematic",), (5, 8, 10, 12), "全体党员"),
+    ClassTheme("村“两委”干部乡村振兴专题培训班", ("village_cadre", "branch_secretary"),
+               ("professional", "thematic"), (), "村“两委”成员和党支部书记"),
+    ClassTheme("基层党组织书记履职能力提升培训班", ("branch_secretary",), ("professional", "general"), (),
+               "党支部书记"),
+)  # fmt: skip
+CITY_CLASS_THEMES = (
+    ClassTheme("全市基层党组织书记示范培训班", ("branch_secretary",), ("professional", "general"), (),
+               "全市党支部书记"),
+    ClassTheme("全市党员教育“大课堂”专题直播班", (), ("general", "thematic"), (),
+               "各镇街分课堂和村级终端的党员"),
+    ClassTheme("全市村“两委”干部能力提升示范班", ("village_cadre", "branch_secretary"), ("professional",), (),
+               "全市村“两委”成员"),
+)  # fmt: skip
+CLASS_TITLE = "{year}年第{number}期{theme}"
+TOWNSHIP_ROOMS = ("报告厅", "多功能教室", "党员活动室", "远程教育室")
+CITY_ROOMS = ("报告厅", "标准教室", "多媒体教室", "研讨室")
+LECTURE_TITLES = (
+    "专题党课：牢记初心使命，争做合格党员",
+    "专题党课：以高质量党建引领乡村全面振兴",
+    "专题党课：学习党章、遵守党章、维护党章",
+    "专题党课：加强作风建设，密切联系群众",
+    "专题党课：在基层一线发挥党员先锋模范作用",
+    "专题党课：增强纪律意识，严守纪律规矩",
+)
+SITE_VISIT_TITLE = "现场教学：{point}"
+# Electives that are no catalogue course: (title, teacher categories to book from).
+ELECTIVE_TOPICS = (
+    ("身边榜样分享：带领乡亲共同致富的故事", ("exemplar",)),
+    ("观看警示教育片并分组讨论", ("leading_cadre",)),
+    ("红色故事宣讲", ("exemplar", "expert")),
+    ("应急救护知识培训", ("expert",)),
+    ("农村电商直播带货实操", ("exemplar", "expert")),
+    ("分组研讨：党员如何在本职岗位上发挥作用", ("expert", "leading_cadre")),
+)
+# Who teaches a catalogue course of each module.
+MODULE_TEACHERS = {
+    "general": ("expert",),
+    "professional": ("expert", "exemplar"),
+    "thematic": ("leading_cadre", "expert"),
+}
+# The drafts that break 5+1+N, for the organization department's compliance view.
+BROKEN_TITLES = {
+    "no_teaching_point": "集中观看专题教育片（原定现场教学）",
+    "no_teacher": "专题党课（授课领导待定）",
+    "site_visit_without_point": "现场教学（教学点待定）",
+}
+CANCEL_REASONS = (
+    "镇党委中心工作任务集中，经研究决定取消本期培训，顺延至下季度举办。",
+    "授课领导因公务安排无法到场，本期培训取消，另行通知。",
+    "与全市重点工作时间冲突，本期培训取消，培训内容并入下一期培训班。",
+)
+CLASS_DESCRIPTION = (
+    "本期培训班面向{audience}，按照“5+1+N”模式组织：集中开展签到、奏唱国歌、重温入党誓词、"
+    "集体学习党章和领导讲课等规定动作，赴{point}开展现场教学，并安排{electives}等自选动作。"
+)
+CITY_DESCRIPTION_SUFFIX = "领导讲课和自选动作通过“大课堂”向各镇街分课堂和村级视频终端同步直播。"
+PLAN_NOTES = (
+    "{school}{year}年度教学计划：按照“5+1+N”模式，全年计划举办{count}期培训班，"
+    "确保每名党员每年参加集中培训不少于1天、村“两委”成员不少于2天。"
+)

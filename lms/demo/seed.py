@@ -1,17 +1,21 @@
-"""Seed the demo county: the school tree and catalogues, the teacher pool, branches, members, logins."""
+"""Seed the demo county: the school tree and catalogues, the teacher pool, branches, members, logins,
+training classes with their enrolments, and the townships' annual teaching plans."""
 
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from courses.models import CitySchoolPage, CoursePage, TeachingPointPage, TownshipSchoolPage
-from lms.demo import pages, people
+from lms.demo import classes, pages, people
 from lms.people.models import Branch, Member, Teacher
+from lms.scheduling.models import AnnualPlan, ClassStatus, Enrollment, PlannedClass, Session, TrainingClass
 
 DEMO_PASSWORD = "demo"
 DEFAULT_SEED = 2024
@@ -31,12 +35,19 @@ class SeedResult:
     teachers_created: int = 0
     seconds: float = 0.0
     member_seconds: float = 0.0
+    classes_created: int = 0
+    classes_skipped: int = 0  # slots whose bookings the service kept refusing (other data in the way)
+    enrollments_created: int = 0
+    class_seconds: float = 0.0
     city: CitySchoolPage | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def seed_county(members: int = 2000, seed: int = DEFAULT_SEED) -> SeedResult:
-    """Create whatever of the demo county is missing; `members` counts member1 and migrant1 too."""
+def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | None = None) -> SeedResult:
+    """Create whatever of the demo county is missing; `members` counts member1 and migrant1 too.
+
+    Classes are dated around `today` (default: the local date) and written only into an empty calendar.
+    """
     if not MIN_MEMBERS <= members <= MAX_MEMBERS:
         raise ValueError(f"members must be between {MIN_MEMBERS} and {MAX_MEMBERS}")
     result = SeedResult()
@@ -52,6 +63,13 @@ def seed_county(members: int = 2000, seed: int = DEFAULT_SEED) -> SeedResult:
             members, branches, demo_random("members", seed), password
         )
         result.member_seconds = time.perf_counter() - members_started
+        classes_started = time.perf_counter()
+        created = classes.classes_ensure(
+            city, townships, demo_random("classes", seed), today or timezone.localdate()
+        )
+        result.classes_created, result.enrollments_created = created.created, created.enrolled
+        result.classes_skipped = created.skipped
+        result.class_seconds = time.perf_counter() - classes_started
     result.seconds = time.perf_counter() - started
     result.city = city
     result.counts = county_counts()
@@ -75,9 +93,20 @@ def county_counts() -> dict[str, int]:
         "migrant_members": Member.objects.filter(is_migrant=True).count(),
         "courses": CoursePage.objects.count(),
         "users": get_user_model().objects.count(),
+        "training_classes": TrainingClass.objects.count(),
+        "non_compliant_classes": TrainingClass.objects.filter(is_compliant=False)
+        .exclude(status=ClassStatus.CANCELLED)
+        .count(),
+        "sessions": Session.objects.count(),
+        "enrollments": Enrollment.objects.count(),
+        "annual_plans": AnnualPlan.objects.count(),
+        "planned_classes": PlannedClass.objects.count(),
     }
     counts |= _by(TeachingPointPage.objects.all(), "category", "teaching_points")
     counts |= _by(Teacher.objects.all(), "category", "teachers")
     counts |= _by(Member.objects.all(), "category", "members")
     counts |= _by(CoursePage.objects.all(), "module", "courses")
+    counts |= _by(TrainingClass.objects.all(), "status", "training_classes")
+    counts |= _by(Session.objects.all(), "delivery", "sessions")
+    counts |= _by(Enrollment.objects.all(), "status", "enrollments")
     return counts

@@ -5,13 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from courses.models import CitySchoolPage, TeachingPointCategory
 from lms.demo.seed import DEFAULT_SEED, DEMO_PASSWORD, LOGINS, MAX_MEMBERS, MIN_MEMBERS, seed_county
+from lms.scheduling.models import ClassStatus, Delivery, EnrollmentStatus
 
 
 class Command(BaseCommand):
     help = (
         "Seed a demo county: a city school, 11 township schools with teaching points and catalogues, "
-        "the 263-teacher pool, branches, members and demo logins (password: demo). Safe to run again: "
-        "it adds what is missing and never deletes."
+        "the 263-teacher pool, branches, members, demo logins (password: demo), about 130 training classes "
+        "from a year ago to three months ahead with their enrolments, and annual teaching plans. Safe to run "
+        "again: it adds what is missing and never deletes (classes are added only to an empty calendar)."
     )
 
     result = None  # the last SeedResult, for callers that pass a Command instance to call_command
@@ -62,7 +64,9 @@ def summary(result) -> str:
     return "\n".join(
         [
             f"Demo county ready in {result.seconds:.1f} s "
-            f"({result.members_created} members added in {result.member_seconds:.1f} s).",
+            f"({result.members_created} members added in {result.member_seconds:.1f} s, "
+            f"{result.classes_created} training classes with {result.enrollments_created} enrolments "
+            f"in {result.class_seconds:.1f} s).",
             line("city schools", "city_schools") + f"  {result.city.title} is the site root /",
             line("township schools", "township_schools"),
             line(
@@ -73,6 +77,16 @@ def summary(result) -> str:
             line("members", "members", "members", ("ordinary", "village_cadre", "branch_secretary"))
             + f", migrant {counts['migrant_members']}",
             line("courses", "courses", "courses", ("general", "professional", "thematic")),
+            line("training classes", "training_classes", "training_classes", tuple(ClassStatus.values))
+            + f", not compliant {counts['non_compliant_classes']}",
+            line("sessions", "sessions", "sessions", tuple(Delivery.values)),
+            line("enrolments", "enrollments", "enrollments", tuple(EnrollmentStatus.values)),
+            line("annual plans", "annual_plans") + f"  ({counts['planned_classes']} planned classes)",
+            *(
+                [f"  {result.classes_skipped} demo classes left out (bookings clash)"]
+                if result.classes_skipped
+                else []
+            ),
             f"Demo logins (password: {DEMO_PASSWORD}): " + ", ".join(LOGINS),
             "Generated members log in with their phone number, e.g. 15800000003.",
         ]
