@@ -137,7 +137,7 @@ def test_compliant_class_is_created_from_the_form_and_published(client, county, 
     assert sessions[0].starts_at == datetime(2030, 6, 3, 8, 30, tzinfo=TZ)
 
     edit_page = client.get(response.url).content.decode()
-    assert "can be published" in edit_page
+    assert "可以发布" in edit_page  # "the class can be published"
 
     response = client.post(reverse("scheduling_classes:publish", args=[training_class.pk]))
     assert response.status_code == 302
@@ -174,7 +174,7 @@ def test_editing_the_timetable_goes_through_the_service(client, county, teacher)
     assert any("5+1+N" in m for m in messages_of(response))
     # The edit page names what is missing.
     page = client.get(url).content.decode()
-    assert "(the “+1”)" in page
+    assert "缺少“+1”" in page  # "no session at a teaching point (the +1)"
 
 
 def test_service_refusal_is_shown_on_the_form_and_nothing_is_saved(client, county, teacher):
@@ -184,7 +184,7 @@ def test_service_refusal_is_shown_on_the_form_and_nothing_is_saved(client, count
     assert response.status_code == 200
     errors = response.context["form"].non_field_errors()
     # Every clash is listed (the teacher's and the teaching point's), not only the first.
-    assert len(errors) >= 2 and all("already booked" in error for error in errors), errors
+    assert len(errors) >= 2 and all("已安排在" in error or "已被" in error for error in errors), errors
     assert busy.title in response.content.decode()
     assert TrainingClass.objects.get() == busy
 
@@ -323,7 +323,7 @@ def test_index_filters(client, county):
     assert listed(client.get(url, {"status": "published"})) == {compliant.pk}
     assert listed(client.get(url, {"year": DAY.year})) == {compliant.pk}
     page = client.get(url).content.decode()
-    assert "Does not follow 5+1+N" in page and "Follows 5+1+N" in page
+    assert "不符合5+1+N" in page and page.count("符合5+1+N") > page.count("不符合5+1+N")
 
 
 def test_index_query_count_does_not_grow_with_rows(client, county):
