@@ -157,6 +157,7 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
+FORMAT_MODULE_PATH = ["lms.formats"]  # small corrections to Django's Chinese date formats
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

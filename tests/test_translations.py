@@ -48,3 +48,14 @@ def test_compiled_catalogue_matches_the_source():
             assert catalogue.ngettext(entry["msgid"], entry["msgid_plural"], 1) == entry["msgstr[0]"]
         else:
             assert catalogue.gettext(entry["msgid"]) == entry["msgstr"], entry["msgid"]
+
+
+def test_chinese_month_and_day_are_written_without_a_leading_zero():
+    from datetime import date
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override("zh-hans"):
+        assert date_format(date(2027, 1, 4), "MONTH_DAY_FORMAT") == "1月4日"
+        assert date_format(date(2027, 1, 4), "SHORT_DATE_FORMAT") == "2027年1月4日"
