@@ -401,6 +401,23 @@ def test_staff_enrol_by_hand_branch_and_category(client, county):
     assert enrollment.status == EnrollmentStatus.ENROLLED
 
 
+def test_member_picker_lists_search_matches_but_accepts_any_reachable_member(client, county):
+    training_class = make_class(county, actor=county["staff_a"], publish=True)
+    found = factories.MemberFactory(branch=county["branch_a"], name="欧阳娜", phone="13712345678")
+    client.force_login(county["staff_a"])
+    page = client.get(enrol_url(training_class), {"q": "欧阳"})
+    listed = [
+        int(value) for value, _label in page.context["forms"]["members"].fields["members"].widget.choices
+    ]
+    assert listed == [found.pk]
+    # A member not in the current list can still be enrolled (the list is only a view of the search).
+    response = client.post(
+        enrol_url(training_class), {"action": "members", "members-members": [county["member_a"].pk]}
+    )
+    assert response.status_code == 302
+    assert Enrollment.objects.filter(training_class=training_class, member=county["member_a"]).exists()
+
+
 def test_township_staff_cannot_enrol_another_townships_member(client, county):
     training_class = make_class(county, actor=county["staff_a"], publish=True)
     member_b = county["member_b"]

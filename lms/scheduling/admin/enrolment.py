@@ -24,6 +24,10 @@ class EnrolmentView(ScopedClassMixin, WagtailAdminTemplateMixin, TemplateView):
     header_icon = "group"
 
     @property
+    def search(self) -> str:
+        return self.request.GET.get("q", "").strip()[:50]
+
+    @property
     def enrolment_url(self) -> str:
         return self.request.path
 
@@ -34,6 +38,7 @@ class EnrolmentView(ScopedClassMixin, WagtailAdminTemplateMixin, TemplateView):
                 data if action == "members" else None,
                 user=user,
                 training_class=training_class,
+                search=self.search,
                 prefix="members",
             ),
             "branch": EnrolBranchForm(data if action == "branch" else None, user=user, prefix="branch"),
@@ -51,6 +56,7 @@ class EnrolmentView(ScopedClassMixin, WagtailAdminTemplateMixin, TemplateView):
             enrolled=[e for e in enrollments if e.status == EnrollmentStatus.ENROLLED],
             waitlisted=[e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED],
             forms=forms or self.get_forms(),
+            search=self.search,
         )
         return context
 

@@ -4,6 +4,7 @@ anything: the views hand their cleaned data to `lms.scheduling.services`."""
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import InlinePanel
@@ -133,6 +134,9 @@ class CopyClassForm(forms.Form):
 # --- Enrolment -----------------------------------------------------------------------------------
 
 
+PICKER_LIMIT = 200
+
+
 class EnrolMembersForm(forms.Form):
     members = forms.ModelMultipleChoiceField(
         label=_("Members"),
@@ -148,13 +152,24 @@ class EnrolMembersForm(forms.Form):
         help_text=_("One or more phone numbers, separated by spaces, commas or new lines."),
     )
 
-    def __init__(self, *args, user, training_class, **kwargs):
+    def __init__(self, *args, user, training_class, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.reachable = selectors.enrollable_members(user, training_class).order_by(
             "branch__township__path", "branch__name", "name"
         )
-        self.fields["members"].queryset = self.reachable
-        self.fields["members"].label_from_instance = member_label
+        field = self.fields["members"]
+        field.queryset = self.reachable  # any reachable member is accepted…
+        field.label_from_instance = member_label
+        # …but a township has thousands: the list shows the members matching the search, at most
+        # PICKER_LIMIT of them.
+        shown = self.reachable
+        if search:
+            shown = shown.filter(
+                Q(name__icontains=search) | Q(phone__contains=search) | Q(branch__name__icontains=search)
+            )
+        self.shown = list(shown[: PICKER_LIMIT + 1])
+        self.more_than_shown = len(self.shown) > PICKER_LIMIT
+        field.widget.choices = [(m.pk, member_label(m)) for m in self.shown[:PICKER_LIMIT]]
 
     def clean(self):
         cleaned = super().clean()
