@@ -1,16 +1,15 @@
 """Member create and edit in the admin go through `services.member_upsert`, like the API and imports:
 it validates and normalises the phone, creates the login and grants the member role."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from wagtail.log_actions import log
 
 from lms.people import services
-from lms.people.admin.forms import add_service_errors
+from lms.people.admin.forms import ServiceErrorsOnFormMixin
 from lms.people.admin.scoping import ScopedCreateView, ScopedEditView
 from lms.people.models import Member
 
 
-class MemberServiceSaveMixin:
+class MemberServiceSaveMixin(ServiceErrorsOnFormMixin):
     log_action: str
     must_be_new: bool = False
 
@@ -30,17 +29,6 @@ class MemberServiceSaveMixin:
         )
         log(instance=member, action=self.log_action, user=self.request.user, content_changed=True)
         return member
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except (ValidationError, PermissionDenied) as error:
-            if isinstance(error, PermissionDenied):
-                error = ValidationError(str(error))
-            add_service_errors(form, error)
-            self.produced_error_code = "validation_error"
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
 
 
 class MemberCreateView(MemberServiceSaveMixin, ScopedCreateView):

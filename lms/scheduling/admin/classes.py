@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import django_filters
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +19,7 @@ from wagtail.admin import messages
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.widgets import Button
 
-from lms.people.admin.forms import add_service_errors
+from lms.people.admin.forms import ServiceErrorsOnFormMixin
 from lms.people.admin.scoping import ScopedCreateView, ScopedDeleteView, ScopedEditView, ScopedIndexView
 from lms.scheduling import selectors, services
 from lms.scheduling.models import PUBLIC_STATUSES, ClassStatus, TrainingClass
@@ -124,7 +123,7 @@ class TrainingClassIndexView(ClassButtonsMixin, ScopedIndexView):
         return super().get_list_more_buttons(instance) + self.class_action_buttons(instance)
 
 
-class ServiceSaveMixin:
+class ServiceSaveMixin(ServiceErrorsOnFormMixin):
     """Save the form's class and sessions through `services.training_class_save`."""
 
     def save_instance(self) -> TrainingClass:
@@ -132,17 +131,6 @@ class ServiceSaveMixin:
         if training_class.pk is None:
             training_class.created_by = self.request.user
         return services.training_class_save(actor=self.request.user, training_class=training_class)
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except (ValidationError, PermissionDenied) as error:
-            if isinstance(error, PermissionDenied):
-                error = ValidationError(str(error))
-            add_service_errors(form, error)
-            self.produced_error_code = "validation_error"
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
 
     def save_action(self):
         if not self.object.is_compliant and not self.expects_json_response:

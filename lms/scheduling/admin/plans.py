@@ -2,7 +2,7 @@
 each plan's "planned vs held" page (计划与实际) by month."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -14,7 +14,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import Button
 
-from lms.people.admin.forms import add_service_errors
+from lms.people.admin.forms import ServiceErrorsOnFormMixin
 from lms.people.admin.scoping import ScopedCreateView, ScopedEditView, ScopedIndexView, ScopedModelViewSet
 from lms.scheduling import selectors, services
 from lms.scheduling.admin.forms import AnnualPlanAdminForm, InlinePanelWithForm, PlannedClassAdminForm
@@ -22,21 +22,10 @@ from lms.scheduling.admin.permissions import annual_plan_permission_policy
 from lms.scheduling.models import AnnualPlan
 
 
-class PlanServiceSaveMixin:
+class PlanServiceSaveMixin(ServiceErrorsOnFormMixin):
     def save_instance(self) -> AnnualPlan:
         plan = self.form.save(commit=False)
         return services.annual_plan_save(actor=self.request.user, plan=plan)
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except (ValidationError, PermissionDenied) as error:
-            if isinstance(error, PermissionDenied):
-                error = ValidationError(str(error))
-            add_service_errors(form, error)
-            self.produced_error_code = "validation_error"
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
 
 
 class AnnualPlanIndexView(ScopedIndexView):
