@@ -30,7 +30,12 @@ class Violation:
 
 
 def session_label(session: Session, index: int) -> str:
-    return _("Session %(number)s “%(title)s”") % {"number": index + 1, "title": session.display_title}
+    """ "Session 5 “title”", with the kind in brackets when the title is not the kind's own name."""
+    args = {"number": index + 1, "title": session.display_title}
+    if session.title and session.kind in SessionKind.values:
+        args["kind"] = SessionKind(session.kind).label
+        return _("Session %(number)s “%(title)s” (%(kind)s)") % args
+    return _("Session %(number)s “%(title)s”") % args
 
 
 def class_days_bounds(training_class: TrainingClass) -> tuple[datetime, datetime]:
@@ -94,8 +99,7 @@ def session_violations(
         found.append(
             Violation(
                 "no_teacher",
-                _("%(session)s is a %(kind)s and needs a teacher from the pool.")
-                % {"session": label, "kind": SessionKind(session.kind).label},
+                _("%(session)s needs a teacher from the pool.") % {"session": label},
                 index,
             )
         )

@@ -151,3 +151,12 @@ def test_unpublishing_a_teaching_point_flags_the_classes_visiting_it(parts):
     parts["point"].save_revision().publish()
     training_class.refresh_from_db()
     assert training_class.is_compliant is True
+
+
+def test_a_titled_session_is_named_with_its_kind(parts):
+    training_class, sessions = make(parts)
+    lecture = next(s for s in sessions if s.kind == SessionKind.LEADER_LECTURE)
+    lecture.title, lecture.teacher = "学习二十大精神", None
+    (violation,) = class_violations(training_class, sessions)
+    assert "学习二十大精神" in violation.message
+    assert str(SessionKind.LEADER_LECTURE.label) in violation.message
