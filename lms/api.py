@@ -55,6 +55,10 @@ from lms.scheduling.api import router as scheduling_router  # noqa: E402
 
 api.add_router("", scheduling_router)
 
+from lms.attendance.api import router as attendance_router  # noqa: E402
+
+api.add_router("", attendance_router)
+
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):

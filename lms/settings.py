@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "courses",
     "lms.people",
     "lms.scheduling",
+    "lms.attendance",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -154,6 +155,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+
+# --- Attendance -----------------------------------------------------------------------------------
+ATTENDANCE_QR_SECONDS = env_int("ATTENDANCE_QR_SECONDS", 20)  # the venue's QR code changes this often
+ATTENDANCE_OPENS_MINUTES = env_int("ATTENDANCE_OPENS_MINUTES", 30)  # sign-in opens this long before
+ATTENDANCE_LATE_AFTER_MINUTES = env_int("ATTENDANCE_LATE_AFTER_MINUTES", 10)  # grace after the start
+ATTENDANCE_HOURS_PER_DAY = env_int("ATTENDANCE_HOURS_PER_DAY", 6)  # a "day" of training in the rules
 
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

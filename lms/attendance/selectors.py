@@ -1,0 +1,194 @@
+"""Reads about attendance: a session's sheet, a member's yearly hours against their requirement,
+the 5-year rotation, and who is behind — scoped like the rest (township staff their township,
+city staff the city, the organization department everything, a member only themself)."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from lms.attendance.models import (
+    ATTENDED_STATUSES,
+    AttendanceChange,
+    AttendanceRecord,
+    RequirementRule,
+    RequirementScope,
+)
+from lms.people.models import Member, MemberCategory
+from lms.people.selectors import members_for_user
+from lms.scheduling.models import Enrollment, EnrollmentStatus, Session
+from lms.scheduling.selectors import classes_for_user
+
+ROTATION_YEARS = 5
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return datetime.combine(date(year, 1, 1), time.min, tzinfo=tz), datetime.combine(
+        date(year + 1, 1, 1), time.min, tzinfo=tz
+    )
+
+
+def sessions_for_staff(user) -> QuerySet[Session]:
+    return Session.objects.filter(training_class__in=classes_for_user(user)).select_related(
+        "training_class", "teacher", "teaching_point"
+    )
+
+
+def session_sheet(session: Session) -> list[dict]:
+    """Every enrolled member of the session's class with their record (or None), by branch and name."""
+    records = {
+        r.member_id: r for r in AttendanceRecord.objects.filter(session=session).select_related("marked_by")
+    }
+    enrolments = (
+        Enrollment.objects.filter(
+            training_class_id=session.training_class_id, status=EnrollmentStatus.ENROLLED
+        )
+        .select_related("member", "member__branch")
+        .order_by("member__branch__name", "member__name")
+    )
+    return [{"member": e.member, "record": records.get(e.member_id)} for e in enrolments]
+
+
+def session_count(session: Session) -> int:
+    return AttendanceRecord.objects.filter(session=session, status__in=ATTENDED_STATUSES).count()
+
+
+def latest_check_ins(session: Session, limit: int = 8) -> QuerySet[AttendanceRecord]:
+    return (
+        AttendanceRecord.objects.filter(session=session, status__in=ATTENDED_STATUSES)
+        .select_related("member")
+        .order_by("-marked_at", "-id")[:limit]
+    )
+
+
+def record_history(record: AttendanceRecord) -> QuerySet[AttendanceChange]:
+    return record.changes.select_related("changed_by").order_by("changed_at", "id")
+
+
+# --- Requirements and the ledger -----------------------------------------------------------------
+
+
+def requirement_rules(year: int) -> dict[str, RequirementRule]:
+    """The year's rule per member category: the stored one, else the default."""
+    from lms.attendance.services import default_rule
+
+    stored = {rule.category: rule for rule in RequirementRule.objects.filter(year=year)}
+    return {
+        category: stored.get(category) or default_rule(year, category) for category in MemberCategory.values
+    }
+
+
+def counts_toward(rule: RequirementRule, record: AttendanceRecord, member: Member) -> bool:
+    if rule.scope == RequirementScope.ANY_SCHOOL:
+        return True
+    return record.session.training_class.school_id == member.branch.township_id
+
+
+@dataclass
+class Ledger:
+    member: Member
+    year: int
+    rule: RequirementRule
+    records: list[AttendanceRecord] = field(default_factory=list)
+    minutes_by_source: dict[str, int] = field(default_factory=dict)
+    total_minutes: int = 0
+    counted_minutes: int = 0
+    last_attended: date | None = None
+
+    @property
+    def required_minutes(self) -> int:
+        return int(self.rule.hours * 60)
+
+    @property
+    def met(self) -> bool:
+        return self.counted_minutes >= self.required_minutes
+
+    @property
+    def rotation_met(self) -> bool:
+        """Trained at a party school within the last five years."""
+        return self.last_attended is not None
+
+
+def member_ledger(member: Member, year: int) -> Ledger:
+    """The member's credited sessions in `year`, totals per source, what counts toward the rule, and
+    the 5-year rotation."""
+    rule = requirement_rules(year)[member.category]
+    start, end = year_bounds(year)
+    records = list(
+        AttendanceRecord.objects.filter(
+            member=member,
+            status__in=ATTENDED_STATUSES,
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+        )
+        .select_related("session", "session__training_class", "session__training_class__school")
+        .order_by("session__starts_at")
+    )
+    ledger = Ledger(member=member, year=year, rule=rule, records=records)
+    for record in records:
+        ledger.minutes_by_source[record.source] = (
+            ledger.minutes_by_source.get(record.source, 0) + record.minutes
+        )
+        ledger.total_minutes += record.minutes
+        record.counts = counts_toward(rule, record, member)
+        if record.counts:
+            ledger.counted_minutes += record.minutes
+    ledger.last_attended = last_attended(member, year)
+    return ledger
+
+
+def last_attended(member: Member, year: int) -> date | None:
+    """The last day in the five years up to `year` the member attended a class at a party school."""
+    start, _end = year_bounds(year - ROTATION_YEARS + 1)
+    _start, end = year_bounds(year)
+    record = (
+        AttendanceRecord.objects.filter(
+            member=member,
+            status__in=ATTENDED_STATUSES,
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+        )
+        .order_by("-session__starts_at")
+        .values_list("session__starts_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(record) if record else None
+
+
+def members_with_hours(user, year: int) -> QuerySet[Member]:
+    """The members the user may see, each with `counted_minutes` (what counts toward their rule),
+    `total_minutes` and `required_minutes` for the year, in one query."""
+    rules = requirement_rules(year)
+    start, end = year_bounds(year)
+    in_year = Q(
+        attendance__status__in=ATTENDED_STATUSES,
+        attendance__session__starts_at__gte=start,
+        attendance__session__starts_at__lt=end,
+    )
+    at_township = in_year & Q(attendance__session__training_class__school_id=F("branch__township_id"))
+    township_categories = [c for c, rule in rules.items() if rule.scope == RequirementScope.TOWNSHIP]
+    return members_for_user(user).annotate(
+        total_minutes=Coalesce(Sum("attendance__minutes", filter=in_year), 0),
+        township_minutes=Coalesce(Sum("attendance__minutes", filter=at_township), 0),
+        counted_minutes=Case(
+            When(category__in=township_categories, then=F("township_minutes")),
+            default=F("total_minutes"),
+            output_field=IntegerField(),
+        ),
+        required_minutes=Case(
+            *[When(category=c, then=Value(int(rule.hours * 60))) for c, rule in rules.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def members_behind(user, year: int) -> QuerySet[Member]:
+    return (
+        members_with_hours(user, year)
+        .filter(counted_minutes__lt=F("required_minutes"))
+        .order_by("branch__township__path", "branch__name", "name")
+    )

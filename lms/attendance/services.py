@@ -1,0 +1,374 @@
+"""Writes about attendance. QR sign-in, roll call, leave, the end-of-session sweep, the API and the
+demo all come through `_record_write`, the one writer, which keeps every change's history.
+
+One record per member and session is a database constraint; when two sign-ins of the same member
+race, the loser reads the winner's record and returns it, so scanning twice (or fifty times at once)
+is harmless.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lms.attendance import credit, qr
+from lms.attendance.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    AttendanceSource,
+    AttendanceStatus,
+    LeaveRequest,
+    LeaveStatus,
+    RequirementRule,
+    RequirementScope,
+)
+from lms.people.models import Member, MemberCategory
+from lms.people.selectors import is_org_dept, member_profile
+from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session
+from lms.scheduling.selectors import can_manage_class
+
+
+class CheckInRefused(ValidationError):
+    """A sign-in that cannot be recorded; `reason` is a stable code for the API and the page."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message, code=reason)
+        self.reason = reason
+
+
+@dataclass
+class CheckIn:
+    record: AttendanceRecord
+    created: bool
+
+
+def _write(
+    *,
+    session: Session,
+    member: Member,
+    status: str,
+    source: str,
+    minutes: int,
+    actor,
+    now: datetime,
+    checked_in_at: datetime | None = None,
+    note: str = "",
+    keep_if: tuple[str, ...] = (),
+) -> tuple[AttendanceRecord, bool]:
+    """Create or change the member's record for the session, logging the change. A record whose
+    status is in `keep_if` is returned unchanged (e.g. a second scan of a member already present)."""
+    record = AttendanceRecord.objects.select_for_update().filter(session=session, member=member).first()
+    created = record is None
+    if created:
+        try:
+            with transaction.atomic():
+                record = AttendanceRecord.objects.create(
+                    session=session,
+                    member=member,
+                    status=status,
+                    source=source,
+                    minutes=minutes,
+                    checked_in_at=checked_in_at,
+                    marked_by=actor,
+                    marked_at=now,
+                )
+        except IntegrityError:
+            # Someone else created it first: carry on as a change of theirs.
+            record = AttendanceRecord.objects.select_for_update().get(session=session, member=member)
+            created = False
+        else:
+            AttendanceChange.objects.create(
+                record=record,
+                changed_by=actor,
+                changed_at=now,
+                new_status=status,
+                new_minutes=minutes,
+                new_source=source,
+                note=note,
+            )
+            return record, True
+    if record.status in keep_if:
+        return record, False
+    if (record.status, record.minutes, record.source) == (status, minutes, source):
+        return record, False
+    AttendanceChange.objects.create(
+        record=record,
+        changed_by=actor,
+        changed_at=now,
+        old_status=record.status,
+        new_status=status,
+        old_minutes=record.minutes,
+        new_minutes=minutes,
+        old_source=record.source,
+        new_source=source,
+        note=note,
+    )
+    record.status, record.minutes, record.source = status, minutes, source
+    record.marked_by, record.marked_at = actor, now
+    if checked_in_at is not None:
+        record.checked_in_at = checked_in_at
+    record.save(update_fields=["status", "minutes", "source", "marked_by", "marked_at", "checked_in_at"])
+    return record, False
+
+
+# --- QR sign-in ----------------------------------------------------------------------------------
+
+
+def _refuse(reason: str, message: str):
+    raise CheckInRefused(reason, message)
+
+
+def check_in_session(code: str, now: datetime | None = None) -> Session:
+    """The session a code is for (or CheckInRefused: forged, expired, unknown)."""
+    try:
+        session_id = qr.read_code(code, at=now.timestamp() if now else None)
+    except qr.CodeRefused as refused:
+        if refused.reason == "expired":
+            _refuse("expired", _("This sign-in code has expired. Scan the code on the screen again."))
+        _refuse("forged", _("This is not a valid sign-in code. Scan the code on the screen at the venue."))
+    session = Session.objects.select_related("training_class", "teaching_point").filter(pk=session_id).first()
+    if session is None:
+        _refuse("forged", _("This is not a valid sign-in code. Scan the code on the screen at the venue."))
+    return session
+
+
+@transaction.atomic
+def attendance_check_in(*, user, code: str, now: datetime | None = None) -> CheckIn:
+    """Sign the member in with a code from the venue's screen: present, or late after the grace
+    period. Refused with a reason: forged or expired code, not a member, not enrolled, too early,
+    closed, class cancelled."""
+    now = now or timezone.now()
+    session = check_in_session(code, now)
+    member = member_profile(user)
+    if member is None:
+        _refuse("not_member", _("Only party members sign in to classes."))
+    if session.training_class.status not in PUBLIC_STATUSES:
+        _refuse("cancelled", _("This class is not taking place."))
+    enrolled = Enrollment.objects.filter(
+        training_class_id=session.training_class_id, member=member, status=EnrollmentStatus.ENROLLED
+    ).exists()
+    if not enrolled:
+        _refuse(
+            "not_enrolled",
+            _("You are not enrolled in “%(class)s”. Please ask the staff at the venue to add you.")
+            % {"class": session.training_class.title},
+        )
+    state = credit.window_state(session, now)
+    if state == "early":
+        opens = timezone.localtime(credit.sign_in_opens(session))
+        _refuse("too_early", _("Sign-in opens at %(time)s.") % {"time": opens.strftime("%H:%M")})
+    if state == "closed":
+        _refuse("closed", _("This session has ended; sign-in is closed. Please ask the staff."))
+    status = AttendanceStatus.LATE if state == "late" else AttendanceStatus.PRESENT
+    record, created = _write(
+        session=session,
+        member=member,
+        status=status,
+        source=AttendanceSource.QR,
+        minutes=credit.minutes_for(session, status, arrived_at=now),
+        actor=user,
+        now=now,
+        checked_in_at=now,
+        keep_if=(AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY),
+    )
+    if created:
+        transaction.on_commit(lambda: _announce_check_in(record.pk))
+    return CheckIn(record, created)
+
+
+def _announce_check_in(record_id: int) -> None:
+    """Hook for the venue page's live view (it polls; a websocket push can hang here later)."""
+
+
+# --- Roll call, leave and the end of a session ----------------------------------------------------
+
+
+def _check_staff(actor, session: Session) -> None:
+    if not can_manage_class(actor, session.training_class):
+        raise PermissionDenied(_("You may not take attendance for this class."))
+
+
+@transaction.atomic
+def attendance_mark(
+    *,
+    actor,
+    session: Session,
+    member: Member,
+    status: str,
+    minutes: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> AttendanceRecord:
+    """Staff set one member's status (roll call). Enrolled members only."""
+    _check_staff(actor, session)
+    if status not in AttendanceStatus.values:
+        raise ValidationError(_("Unknown attendance status “%(status)s”.") % {"status": status})
+    if not Enrollment.objects.filter(
+        training_class_id=session.training_class_id, member=member, status=EnrollmentStatus.ENROLLED
+    ).exists():
+        raise ValidationError(_("%(name)s is not enrolled in this class.") % {"name": member.name})
+    record, _created = _write(
+        session=session,
+        member=member,
+        status=status,
+        source=AttendanceSource.ROLL_CALL,
+        minutes=credit.minutes_for(session, status, minutes=minutes),
+        actor=actor,
+        now=now or timezone.now(),
+        note=note,
+    )
+    return record
+
+
+@transaction.atomic
+def attendance_roll_call(
+    *, actor, session: Session, marks: dict[int, str], now: datetime | None = None
+) -> list[AttendanceRecord]:
+    """Mark many members at once ({member id: status}); all or nothing."""
+    _check_staff(actor, session)
+    members = {m.pk: m for m in Member.objects.filter(pk__in=list(marks))}
+    missing = set(marks) - set(members)
+    if missing:
+        raise ValidationError(
+            _("Unknown member ids: %(ids)s.") % {"ids": ", ".join(map(str, sorted(missing)))}
+        )
+    return [
+        attendance_mark(actor=actor, session=session, member=members[pk], status=status, now=now)
+        for pk, status in marks.items()
+    ]
+
+
+@transaction.atomic
+def attendance_close_session(*, session: Session, now: datetime | None = None) -> int:
+    """After the session: approved leave becomes excused, every other enrolled member without a
+    record becomes absent. Idempotent. Returns how many records were written."""
+    now = now or timezone.now()
+    if session.ends_at > now or session.training_class.status not in PUBLIC_STATUSES:
+        return 0
+    enrolled = Member.objects.filter(
+        enrollments__training_class_id=session.training_class_id,
+        enrollments__status=EnrollmentStatus.ENROLLED,
+    ).exclude(attendance__session=session)
+    excused = set(
+        LeaveRequest.objects.filter(session=session, status=LeaveStatus.APPROVED).values_list(
+            "member_id", flat=True
+        )
+    )
+    written = 0
+    for member in enrolled:
+        status, source = (
+            (AttendanceStatus.EXCUSED, AttendanceSource.LEAVE)
+            if member.pk in excused
+            else (AttendanceStatus.ABSENT, AttendanceSource.AUTO)
+        )
+        _record, created = _write(
+            session=session, member=member, status=status, source=source, minutes=0, actor=None, now=now
+        )
+        written += created
+    return written
+
+
+def attendance_close_ended_sessions(*, now: datetime | None = None, since: datetime | None = None) -> int:
+    """The background sweep: close every session that has ended (since `since`, default a week)."""
+    now = now or timezone.now()
+    since = since or now - timedelta(days=7)
+    sessions = Session.objects.filter(
+        ends_at__lte=now, ends_at__gt=since, training_class__status__in=PUBLIC_STATUSES
+    ).select_related("training_class")
+    return sum(attendance_close_session(session=session, now=now) for session in sessions)
+
+
+@transaction.atomic
+def leave_request_submit(*, user, session: Session, reason: str, now: datetime | None = None) -> LeaveRequest:
+    """A member asks for leave before the session starts."""
+    now = now or timezone.now()
+    member = member_profile(user)
+    reason = (reason or "").strip()
+    if member is None:
+        raise PermissionDenied(_("Only party members can ask for leave."))
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the leave.")})
+    if session.starts_at <= now:
+        raise ValidationError(_("Leave must be asked for before the session starts."))
+    if not Enrollment.objects.filter(
+        training_class_id=session.training_class_id, member=member, status=EnrollmentStatus.ENROLLED
+    ).exists():
+        raise ValidationError(_("You are not enrolled in this class."))
+    leave, created = LeaveRequest.objects.get_or_create(
+        session=session, member=member, defaults={"reason": reason[:500]}
+    )
+    if not created and leave.status == LeaveStatus.PENDING:
+        leave.reason = reason[:500]
+        leave.save(update_fields=["reason"])
+    elif not created:
+        raise ValidationError(_("Your request for this session has already been decided."))
+    return leave
+
+
+@transaction.atomic
+def leave_request_decide(
+    *, actor, leave: LeaveRequest, approve: bool, now: datetime | None = None
+) -> LeaveRequest:
+    """Staff approve (the member is excused) or reject a leave request."""
+    now = now or timezone.now()
+    leave = (
+        LeaveRequest.objects.select_for_update()
+        .select_related("session__training_class", "member")
+        .get(pk=leave.pk)
+    )
+    _check_staff(actor, leave.session)
+    leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
+    leave.decided_by, leave.decided_at = actor, now
+    leave.save(update_fields=["status", "decided_by", "decided_at"])
+    if approve:
+        _write(
+            session=leave.session,
+            member=leave.member,
+            status=AttendanceStatus.EXCUSED,
+            source=AttendanceSource.LEAVE,
+            minutes=0,
+            actor=actor,
+            now=now,
+            note=leave.reason[:300],
+        )
+    return leave
+
+
+# --- Requirement rules ---------------------------------------------------------------------------
+
+# Days a year per member category (DOMAIN.md: 1 day for members, 2 for village "two committees"
+# cadres — branch secretaries sit on those committees), at the member's township school.
+DEFAULT_DAYS = {
+    MemberCategory.ORDINARY: 1,
+    MemberCategory.VILLAGE_CADRE: 2,
+    MemberCategory.BRANCH_SECRETARY: 2,
+}
+
+
+def default_rule(year: int, category: str) -> RequirementRule:
+    from django.conf import settings
+
+    return RequirementRule(
+        year=year,
+        category=category,
+        hours=Decimal(DEFAULT_DAYS.get(category, 1) * settings.ATTENDANCE_HOURS_PER_DAY),
+        scope=RequirementScope.TOWNSHIP,
+    )
+
+
+@transaction.atomic
+def requirement_rule_set(*, actor, year: int, category: str, hours, scope: str) -> RequirementRule:
+    """The organization department sets a year's requirement for a member category."""
+    if not is_org_dept(actor):
+        raise PermissionDenied(_("Only the organization department sets the yearly requirements."))
+    rule = RequirementRule.objects.filter(year=year, category=category).first() or RequirementRule(
+        year=year, category=category
+    )
+    rule.hours, rule.scope, rule.updated_by = hours, scope, actor
+    rule.full_clean()
+    rule.save()
+    return rule
