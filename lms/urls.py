@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", people_views.home, name="home"),
     path("", include("lms.scheduling.urls")),
+    path("", include("lms.attendance.urls")),
     path("search/", course_views.search, name="search"),
 ]
 

@@ -39,8 +39,19 @@ SCHEDULING_STAFF_PERMISSIONS = [
     ("scheduling", "annualplan", ("add", "change", "delete", "view")),
     ("scheduling", "trainingclass", ("add", "change", "delete", "view")),
 ]
+# Attendance: staff take attendance and decide leave; the organization department sets the rules.
+ATTENDANCE_STAFF_PERMISSIONS = [
+    ("attendance", "attendancerecord", ("add", "change", "view")),
+    ("attendance", "leaverequest", ("change", "view")),
+    ("attendance", "requirementrule", ("view",)),
+]
 for _role in (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT):
-    ROLE_MODEL_PERMISSIONS[_role] = ROLE_MODEL_PERMISSIONS[_role] + SCHEDULING_STAFF_PERMISSIONS
+    ROLE_MODEL_PERMISSIONS[_role] = (
+        ROLE_MODEL_PERMISSIONS[_role] + SCHEDULING_STAFF_PERMISSIONS + ATTENDANCE_STAFF_PERMISSIONS
+    )
+ROLE_MODEL_PERMISSIONS[Role.ORG_DEPT] = ROLE_MODEL_PERMISSIONS[Role.ORG_DEPT] + [
+    ("attendance", "requirementrule", ("add", "change"))
+]
 
 STAFF_ROLES = (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT)
 

@@ -1,0 +1,1 @@
+"""Roll call, leave requests and attendance sheets in the admin (registers its hooks on import)."""

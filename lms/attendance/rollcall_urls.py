@@ -1,0 +1,3 @@
+"""URL patterns, included by lms/attendance/urls.py."""
+
+urlpatterns = []
