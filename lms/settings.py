@@ -112,8 +112,19 @@ ASGI_APPLICATION = "lms.asgi.application"
 
 # --- Data --------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# Under ASGI every request runs its sync code in a thread of its own, so persistent connections
+# (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses clients. Use a pool per process instead
+# (DB_POOL_SIZE, psycopg's pool through Django) or short-lived connections (the default).
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    if DB_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 else:
     DATABASES = {
         "default": {

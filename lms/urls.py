@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
@@ -13,7 +14,15 @@ from lms.people import views as people_views
 # URLs carry no language prefix: the language comes from the user's choice (cookie, set by the
 # switcher), defaulting to Simplified Chinese (see lms/middleware.py). Links printed on posters and QR codes
 # then stay the same whatever language the reader uses.
+
+
+def healthz(request):
+    """For load balancers and the sign-in benchmark's baseline: answers without touching the database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", api.urls),

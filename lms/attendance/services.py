@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,36 +62,33 @@ def _write(
 ) -> tuple[AttendanceRecord, bool]:
     """Create or change the member's record for the session, logging the change. A record whose
     status is in `keep_if` is returned unchanged (e.g. a second scan of a member already present)."""
-    record = AttendanceRecord.objects.select_for_update().filter(session=session, member=member).first()
-    created = record is None
-    if created:
-        try:
-            with transaction.atomic():
-                record = AttendanceRecord.objects.create(
-                    session=session,
-                    member=member,
-                    status=status,
-                    source=source,
-                    minutes=minutes,
-                    checked_in_at=checked_in_at,
-                    marked_by=actor,
-                    marked_at=now,
-                )
-        except IntegrityError:
-            # Someone else created it first: carry on as a change of theirs.
-            record = AttendanceRecord.objects.select_for_update().get(session=session, member=member)
-            created = False
-        else:
-            AttendanceChange.objects.create(
-                record=record,
-                changed_by=actor,
-                changed_at=now,
-                new_status=status,
-                new_minutes=minutes,
-                new_source=source,
-                note=note,
+    # Insert first (the common case: the first sign-in); the unique constraint tells us when a
+    # record exists already, which we then lock and change.
+    try:
+        with transaction.atomic():
+            record = AttendanceRecord.objects.create(
+                session=session,
+                member=member,
+                status=status,
+                source=source,
+                minutes=minutes,
+                checked_in_at=checked_in_at,
+                marked_by=actor,
+                marked_at=now,
             )
-            return record, True
+    except IntegrityError:
+        record = AttendanceRecord.objects.select_for_update().get(session=session, member=member)
+    else:
+        AttendanceChange.objects.create(
+            record=record,
+            changed_by=actor,
+            changed_at=now,
+            new_status=status,
+            new_minutes=minutes,
+            new_source=source,
+            note=note,
+        )
+        return record, True
     if record.status in keep_if:
         return record, False
     if (record.status, record.minutes, record.source) == (status, minutes, source):
@@ -130,7 +128,7 @@ def check_in_session(code: str, now: datetime | None = None) -> Session:
         if refused.reason == "expired":
             _refuse("expired", _("This sign-in code has expired. Scan the code on the screen again."))
         _refuse("forged", _("This is not a valid sign-in code. Scan the code on the screen at the venue."))
-    session = Session.objects.select_related("training_class", "teaching_point").filter(pk=session_id).first()
+    session = Session.objects.select_related("training_class").filter(pk=session_id).first()
     if session is None:
         _refuse("forged", _("This is not a valid sign-in code. Scan the code on the screen at the venue."))
     return session
@@ -143,15 +141,24 @@ def attendance_check_in(*, user, code: str, now: datetime | None = None) -> Chec
     closed, class cancelled."""
     now = now or timezone.now()
     session = check_in_session(code, now)
-    member = member_profile(user)
+    member = (
+        Member.objects.filter(user=user)
+        .annotate(
+            enrolled=Exists(
+                Enrollment.objects.filter(
+                    member=OuterRef("pk"),
+                    training_class_id=session.training_class_id,
+                    status=EnrollmentStatus.ENROLLED,
+                )
+            )
+        )
+        .first()
+    )
     if member is None:
         _refuse("not_member", _("Only party members sign in to classes."))
     if session.training_class.status not in PUBLIC_STATUSES:
         _refuse("cancelled", _("This class is not taking place."))
-    enrolled = Enrollment.objects.filter(
-        training_class_id=session.training_class_id, member=member, status=EnrollmentStatus.ENROLLED
-    ).exists()
-    if not enrolled:
+    if not member.enrolled:
         _refuse(
             "not_enrolled",
             _("You are not enrolled in “%(class)s”. Please ask the staff at the venue to add you.")
