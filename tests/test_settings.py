@@ -87,3 +87,17 @@ def test_env_helpers(monkeypatch):
     monkeypatch.setenv("NUMBER", "twelve")
     with pytest.raises(ImproperlyConfigured, match="NUMBER"):
         env_int("NUMBER", 3)
+
+
+def test_postgres_connections_are_pooled_per_process_when_asked():
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d.get('OPTIONS', {}).get('pool', {}).get('max_size'))"
+    )
+    pooled = run_manage(
+        "shell", "-c", code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/nowhere", DB_POOL_SIZE="7"
+    )
+    assert pooled.stdout.split()[-2:] == ["0", "7"], pooled.stderr
+    plain = run_manage("shell", "-c", code, DATABASE_URL="postgres://postgres@127.0.0.1:5432/nowhere")
+    # Without a pool, connections are short-lived: under ASGI persistent ones pile up per thread.
+    assert plain.stdout.split()[-2:] == ["0", "None"], plain.stderr
