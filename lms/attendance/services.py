@@ -28,9 +28,10 @@ from lms.attendance.models import (
     RequirementScope,
 )
 from lms.people.models import Member, MemberCategory
-from lms.people.selectors import is_org_dept, member_profile
+from lms.people.selectors import is_org_dept, member_profile, members_for_user
 from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session
 from lms.scheduling.selectors import can_manage_class
+from lms.scheduling.services import enrolment_add
 
 
 class CheckInRefused(ValidationError):
@@ -229,6 +230,25 @@ def attendance_mark(
         note=note,
     )
     return record
+
+
+@transaction.atomic
+def attendance_walk_in(*, actor, session: Session, phone: str) -> Member:
+    """At the door: staff enrol a member who is not on the list (found by phone among the members
+    they manage) and mark them present — both, or neither (e.g. when the class is full)."""
+    phone = "".join(ch for ch in (phone or "") if ch.isdigit() or ch == "+")
+    member = members_for_user(actor).filter(phone=phone).first() if phone else None
+    if member is None:
+        raise ValidationError(_("No member you manage has the phone number “%(phone)s”.") % {"phone": phone})
+    report = enrolment_add(actor=actor, training_class=session.training_class, members=[member])
+    if report.refused:
+        raise ValidationError(report.refused[0][1])
+    if report.waitlisted:
+        raise ValidationError(
+            _("The class is full; %(name)s went onto the waiting list.") % {"name": member.name}
+        )
+    attendance_mark(actor=actor, session=session, member=member, status=AttendanceStatus.PRESENT)
+    return member
 
 
 @transaction.atomic
