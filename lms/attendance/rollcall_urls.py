@@ -1,3 +1,9 @@
-"""URL patterns, included by lms/attendance/urls.py."""
+"""URL patterns, included by lms/attendance/urls.py: the member's leave request page."""
 
-urlpatterns = []
+from django.urls import path
+
+from lms.attendance import rollcall_views
+
+urlpatterns = [
+    path("attendance/sessions/<int:pk>/leave/", rollcall_views.leave_request, name="leave_request"),
+]

@@ -3,9 +3,9 @@ the 5-year rotation, and who is behind — scoped like the rest (township staff 
 city staff the city, the organization department everything, a member only themself)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,15 +13,19 @@ from lms.attendance.models import (
     ATTENDED_STATUSES,
     AttendanceChange,
     AttendanceRecord,
+    LeaveRequest,
+    LeaveStatus,
     RequirementRule,
     RequirementScope,
 )
 from lms.people.models import Member, MemberCategory
 from lms.people.selectors import members_for_user
-from lms.scheduling.models import Enrollment, EnrollmentStatus, Session
+from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session
 from lms.scheduling.selectors import classes_for_user
 
 ROTATION_YEARS = 5
+PAST_DAYS = 30  # how far back the roll-call session list goes
+AHEAD_DAYS = 14  # and how far ahead
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -34,6 +38,60 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 def sessions_for_staff(user) -> QuerySet[Session]:
     return Session.objects.filter(training_class__in=classes_for_user(user)).select_related(
         "training_class", "teacher", "teaching_point"
+    )
+
+
+def staff_sessions(user) -> QuerySet[Session]:
+    """The user's sessions of public classes, with the counts the list shows (one query)."""
+    return (
+        sessions_for_staff(user)
+        .filter(training_class__status__in=PUBLIC_STATUSES)
+        .select_related("training_class__school")
+        .annotate(
+            enrolled_count=Count(
+                "training_class__enrollments",
+                filter=Q(training_class__enrollments__status=EnrollmentStatus.ENROLLED),
+                distinct=True,
+            ),
+            marked_count=Count("attendance", distinct=True),
+            pending_leave_count=Count(
+                "leave_requests", filter=Q(leave_requests__status=LeaveStatus.PENDING), distinct=True
+            ),
+        )
+    )
+
+
+def sessions_today_first(user, now: datetime | None = None) -> dict[str, list[Session]]:
+    """Today's sessions in order, then the recent ones (latest first), then the coming ones."""
+    now = now or timezone.now()
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate(now)
+    day_start = datetime.combine(today, time.min, tzinfo=tz)
+    day_end = day_start + timedelta(days=1)
+    sessions = list(
+        staff_sessions(user)
+        .filter(
+            starts_at__gte=day_start - timedelta(days=PAST_DAYS),
+            starts_at__lt=day_end + timedelta(days=AHEAD_DAYS),
+        )
+        .order_by("starts_at", "id")
+    )
+    return {
+        "today": [s for s in sessions if day_start <= s.starts_at < day_end],
+        "recent": [s for s in reversed(sessions) if s.starts_at < day_start],
+        "coming": [s for s in sessions if s.starts_at >= day_end],
+    }
+
+
+def leave_requests_for_staff(user) -> QuerySet[LeaveRequest]:
+    return LeaveRequest.objects.filter(session__in=sessions_for_staff(user)).select_related(
+        "member", "member__branch", "session", "session__training_class", "decided_by"
+    )
+
+
+def records_for_staff(user) -> QuerySet[AttendanceRecord]:
+    return AttendanceRecord.objects.filter(session__in=sessions_for_staff(user)).select_related(
+        "member", "session__training_class"
     )
 
 
