@@ -1,5 +1,6 @@
 """Seed the demo county: the school tree and catalogues, the teacher pool, branches, members, logins,
-training classes with their enrolments, and the townships' annual teaching plans."""
+training classes with their enrolments, the townships' annual teaching plans, and the attendance of
+the sessions held so far."""
 
 import random
 import time
@@ -13,7 +14,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from courses.models import CitySchoolPage, CoursePage, TeachingPointPage, TownshipSchoolPage
-from lms.demo import classes, pages, people
+from lms.attendance.models import AttendanceRecord
+from lms.demo import attendance, classes, pages, people
 from lms.people.models import Branch, Member, Teacher
 from lms.scheduling.models import AnnualPlan, ClassStatus, Enrollment, PlannedClass, Session, TrainingClass
 
@@ -39,6 +41,8 @@ class SeedResult:
     classes_skipped: int = 0  # slots whose bookings the service kept refusing (other data in the way)
     enrollments_created: int = 0
     class_seconds: float = 0.0
+    attendance_created: int = 0
+    attendance_seconds: float = 0.0
     city: CitySchoolPage | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -70,6 +74,11 @@ def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | Non
         result.classes_created, result.enrollments_created = created.created, created.enrolled
         result.classes_skipped = created.skipped
         result.class_seconds = time.perf_counter() - classes_started
+        attendance_started = time.perf_counter()
+        result.attendance_created = attendance.attendance_ensure(
+            demo_random("attendance", seed), timezone.now()
+        ).created
+        result.attendance_seconds = time.perf_counter() - attendance_started
     result.seconds = time.perf_counter() - started
     result.city = city
     result.counts = county_counts()
@@ -101,6 +110,7 @@ def county_counts() -> dict[str, int]:
         "enrollments": Enrollment.objects.count(),
         "annual_plans": AnnualPlan.objects.count(),
         "planned_classes": PlannedClass.objects.count(),
+        "attendance_records": AttendanceRecord.objects.count(),
     }
     counts |= _by(TeachingPointPage.objects.all(), "category", "teaching_points")
     counts |= _by(Teacher.objects.all(), "category", "teachers")
@@ -109,4 +119,5 @@ def county_counts() -> dict[str, int]:
     counts |= _by(TrainingClass.objects.all(), "status", "training_classes")
     counts |= _by(Session.objects.all(), "delivery", "sessions")
     counts |= _by(Enrollment.objects.all(), "status", "enrollments")
+    counts |= _by(AttendanceRecord.objects.all(), "status", "attendance_records")
     return counts

@@ -23,3 +23,35 @@ def held(county):
         "lecture": lecture,
         "at": lambda minutes: lecture.starts_at + timedelta(minutes=minutes),
     }
+
+
+def on(year: int, month: int, day: int):
+    return datetime(year, month, day, tzinfo=timezone.get_current_timezone()).date()
+
+
+@pytest.fixture
+def classes(county):
+    """Make a published one-day class (six one-hour sessions from 8:00) at a school on a day."""
+    teacher = factories.TeacherFactory()
+
+    def make(school, day, point=None):
+        return factories.training_class(
+            school, day, teacher=teacher, point=point or county["point_a"], publish=True
+        )
+
+    return make
+
+
+def attend(member, session, status="present", *, source="qr", minutes=None):
+    """A record as the services write it (minutes from `credit`), without going through a sign-in."""
+    from lms.attendance import credit
+    from lms.attendance.models import AttendanceRecord
+
+    return AttendanceRecord.objects.create(
+        session=session,
+        member=member,
+        status=status,
+        source=source,
+        minutes=credit.minutes_for(session, status, minutes=minutes),
+        marked_at=session.ends_at,
+    )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from courses.models import CitySchoolPage, TeachingPointCategory
+from lms.attendance.models import AttendanceStatus
 from lms.demo.seed import DEFAULT_SEED, DEMO_PASSWORD, LOGINS, MAX_MEMBERS, MIN_MEMBERS, seed_county
 from lms.scheduling.models import ClassStatus, Delivery, EnrollmentStatus
 
@@ -12,8 +13,9 @@ class Command(BaseCommand):
     help = (
         "Seed a demo county: a city school, 11 township schools with teaching points and catalogues, "
         "the 263-teacher pool, branches, members, demo logins (password: demo), about 130 training classes "
-        "from a year ago to three months ahead with their enrolments, and annual teaching plans. Safe to run "
-        "again: it adds what is missing and never deletes (classes are added only to an empty calendar)."
+        "from a year ago to three months ahead with their enrolments and the attendance of the sessions "
+        "held, and annual teaching plans. Safe to run again: it adds what is missing and never deletes "
+        "(classes are added only to an empty calendar)."
     )
 
     result = None  # the last SeedResult, for callers that pass a Command instance to call_command
@@ -81,6 +83,13 @@ def summary(result) -> str:
             + f", not compliant {counts['non_compliant_classes']}",
             line("sessions", "sessions", "sessions", tuple(Delivery.values)),
             line("enrolments", "enrollments", "enrollments", tuple(EnrollmentStatus.values)),
+            line(
+                "attendance",
+                "attendance_records",
+                "attendance_records",
+                tuple(AttendanceStatus.values),
+            )
+            + f"  ({result.attendance_created} added in {result.attendance_seconds:.1f} s)",
             line("annual plans", "annual_plans") + f"  ({counts['planned_classes']} planned classes)",
             *(
                 [f"  {result.classes_skipped} demo classes left out (bookings clash)"]
