@@ -79,6 +79,7 @@ def _write(
             )
     except IntegrityError:
         record = AttendanceRecord.objects.select_for_update().get(session=session, member=member)
+        record.session, record.member = session, member  # already loaded: no query per answer
     else:
         AttendanceChange.objects.create(
             record=record,
