@@ -63,8 +63,9 @@ def _write(
 ) -> tuple[AttendanceRecord, bool]:
     """Create or change the member's record for the session, logging the change. A record whose
     status is in `keep_if` is returned unchanged (e.g. a second scan of a member already present)."""
-    # Insert first (the common case: the first sign-in); the unique constraint tells us when a
-    # record exists already, which we then lock and change.
+    # Insert first (the common case: the first sign-in), with its history row, in one transaction
+    # (a savepoint inside a caller's); the unique constraint tells us when a record exists already,
+    # which we then lock and change.
     try:
         with transaction.atomic():
             record = AttendanceRecord.objects.create(
@@ -77,42 +78,43 @@ def _write(
                 marked_by=actor,
                 marked_at=now,
             )
+            AttendanceChange.objects.create(
+                record=record,
+                changed_by=actor,
+                changed_at=now,
+                new_status=status,
+                new_minutes=minutes,
+                new_source=source,
+                note=note,
+            )
+            return record, True
     except IntegrityError:
+        pass
+    with transaction.atomic():
         record = AttendanceRecord.objects.select_for_update().get(session=session, member=member)
         record.session, record.member = session, member  # already loaded: no query per answer
-    else:
+        if record.status in keep_if:
+            return record, False
+        if (record.status, record.minutes, record.source) == (status, minutes, source):
+            return record, False
         AttendanceChange.objects.create(
             record=record,
             changed_by=actor,
             changed_at=now,
+            old_status=record.status,
             new_status=status,
+            old_minutes=record.minutes,
             new_minutes=minutes,
+            old_source=record.source,
             new_source=source,
             note=note,
         )
-        return record, True
-    if record.status in keep_if:
+        record.status, record.minutes, record.source = status, minutes, source
+        record.marked_by, record.marked_at = actor, now
+        if checked_in_at is not None:
+            record.checked_in_at = checked_in_at
+        record.save(update_fields=["status", "minutes", "source", "marked_by", "marked_at", "checked_in_at"])
         return record, False
-    if (record.status, record.minutes, record.source) == (status, minutes, source):
-        return record, False
-    AttendanceChange.objects.create(
-        record=record,
-        changed_by=actor,
-        changed_at=now,
-        old_status=record.status,
-        new_status=status,
-        old_minutes=record.minutes,
-        new_minutes=minutes,
-        old_source=record.source,
-        new_source=source,
-        note=note,
-    )
-    record.status, record.minutes, record.source = status, minutes, source
-    record.marked_by, record.marked_at = actor, now
-    if checked_in_at is not None:
-        record.checked_in_at = checked_in_at
-    record.save(update_fields=["status", "minutes", "source", "marked_by", "marked_at", "checked_in_at"])
-    return record, False
 
 
 # --- QR sign-in ----------------------------------------------------------------------------------
@@ -136,7 +138,6 @@ def check_in_session(code: str, now: datetime | None = None) -> Session:
     return session
 
 
-@transaction.atomic
 def attendance_check_in(*, user, code: str, now: datetime | None = None) -> CheckIn:
     """Sign the member in with a code from the venue's screen: present, or late after the grace
     period. Refused with a reason: forged or expired code, not a member, not enrolled, too early,
