@@ -178,6 +178,10 @@ def _member_write(*, phone: str, fields: dict, actor, must_be_new: bool) -> tupl
         raise ValidationError({"phone": _("A member with this phone number already exists.")})
     if created:
         if User.objects.filter(username=phone).exists():
+            if Member.objects.filter(phone=phone).exists():
+                # A concurrent request created this member after our first look (it committed in
+                # between): member_upsert starts over, as an update.
+                raise IntegrityError("member created concurrently")
             # Never take over an existing login (staff, teacher…) just because its name is a phone number.
             raise ValidationError(
                 {
