@@ -185,13 +185,7 @@ def attendance_check_in(*, user, code: str, now: datetime | None = None) -> Chec
         checked_in_at=now,
         keep_if=(AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY),
     )
-    if created:
-        transaction.on_commit(lambda: _announce_check_in(record.pk))
     return CheckIn(record, created)
-
-
-def _announce_check_in(record_id: int) -> None:
-    """Hook for the venue page's live view (it polls; a websocket push can hang here later)."""
 
 
 # --- Roll call, leave and the end of a session ----------------------------------------------------

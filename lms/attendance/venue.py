@@ -9,8 +9,8 @@ The screen stays live by htmx polling one small fragment every couple of seconds
 names in one response; htmx swaps the QR into its own place out of band). Polling rather than a
 websocket: it works through any proxy or school firewall that lets a web page through, needs nothing
 running beside Django, and a count that changes a few times a second at most is well served by a
-request every two seconds. The live classroom brings websockets; `services._announce_check_in` is
-where a push can hang later.
+request every two seconds. The live classroom brings websockets; a push after the sign-in commits
+can replace the polling then.
 """
 
 from datetime import datetime, time, timedelta

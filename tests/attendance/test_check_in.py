@@ -1,14 +1,12 @@
 """QR sign-in: the window (early, on time, late, closed), idempotence, refusals, concurrency."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from lms.attendance import qr, services
 from lms.attendance.models import AttendanceRecord, AttendanceStatus
 from lms.scheduling import services as scheduling
 from tests import factories
+from tests.concurrency import run_at_once
 from tests.services import need_postgres
 
 
@@ -75,33 +73,12 @@ def test_cancelled_class_refuses_sign_in(held):
     assert refusal(held["member_a"].user, held["lecture"], held["at"](0)).reason == "cancelled"
 
 
-def _at_once(count, work):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait()
-            work(i)
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_simultaneous_check_ins_of_one_member_make_one_record(held):
     need_postgres()
     user, session, at = held["member_a"].user, held["lecture"], held["at"](0)
-    errors = _at_once(50, lambda i: check_in(user, session, at))
+    errors = run_at_once(50, lambda i: check_in(user, session, at))
     assert errors == []
     assert AttendanceRecord.objects.filter(session=session).count() == 1
 
@@ -115,6 +92,6 @@ def test_five_hundred_members_at_once_make_five_hundred_records(held):
     scheduling.training_class_save(actor=None, training_class=training_class)
     members = [factories.MemberFactory(branch=held["branch_a"]) for _ in range(500)]
     scheduling.enrolment_add(actor=held["org"], training_class=training_class, members=members)
-    errors = _at_once(20, lambda i: [check_in(m.user, session, at) for m in members[i::20]])
+    errors = run_at_once(20, lambda i: [check_in(m.user, session, at) for m in members[i::20]])
     assert errors == []
     assert AttendanceRecord.objects.filter(session=session).count() == 500

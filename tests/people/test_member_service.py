@@ -1,15 +1,13 @@
 """member_upsert: the one door every member write goes through."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from lms.people.models import Member
 from lms.people.roles import Role
 from lms.people.services import member_upsert
+from tests.concurrency import run_at_once
 from tests.factories import UserFactory
 from tests.services import need_postgres
 
@@ -64,23 +62,9 @@ def test_bad_values_name_the_field(county, field, kwargs):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_of_one_phone_make_one_member(county):
     need_postgres()
-    barrier = threading.Barrier(12)
-    errors = []
-
-    def create(i):
-        try:
-            barrier.wait()
-            member_upsert(name=f"并发{i}", phone="13900009999", branch=county["branch_a"])
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_at_once(
+        12, lambda i: member_upsert(name=f"并发{i}", phone="13900009999", branch=county["branch_a"])
+    )
     assert errors == []
     assert Member.objects.filter(phone="13900009999").count() == 1
     assert get_user_model().objects.filter(username="13900009999").count() == 1

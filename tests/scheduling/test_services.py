@@ -1,15 +1,14 @@
 """The scheduling services: who may schedule and enrol where, and what holds under concurrency."""
 
-import threading
 from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 
 from lms.scheduling import selectors, services
 from lms.scheduling.models import ClassStatus, Enrollment, EnrollmentStatus, Session, TrainingClass
 from tests import factories
+from tests.concurrency import run_at_once
 from tests.services import need_postgres
 
 DAY = date(2026, 12, 7)
@@ -144,27 +143,6 @@ def test_cancel_needs_a_reason(classes):
     assert cancelled.status == ClassStatus.CANCELLED and cancelled.cancel_reason == "暴雨"
 
 
-def _run_at_once(count, work):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait()
-            work(i)
-        except Exception as exc:  # collected and asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_enrolments_never_exceed_capacity(county):
@@ -173,7 +151,7 @@ def test_concurrent_enrolments_never_exceed_capacity(county):
         county["town_a"], DAY, teacher=factories.TeacherFactory(), point=county["point_a"], capacity=5
     )
     members = [factories.MemberFactory(branch=county["branch_a"]) for _ in range(12)]
-    errors = _run_at_once(
+    errors = run_at_once(
         12,
         lambda i: services.enrolment_add(
             actor=county["staff_a"], training_class=training_class, members=[members[i]]
@@ -192,7 +170,7 @@ def test_concurrent_bookings_of_one_teacher_keep_one(county):
     teacher = factories.TeacherFactory()
     points = [county["point_a"], county["point_b"], factories.teaching_point(county["town_a"])]
     schools = [county["town_a"], county["town_b"], county["town_a"]]
-    errors = _run_at_once(
+    errors = run_at_once(
         3,
         lambda i: factories.training_class(schools[i], DAY, teacher=teacher, point=points[i], venue=f"室{i}"),
     )
