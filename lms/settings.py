@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lms.people",
     "lms.scheduling",
     "lms.attendance",
+    "lms.evaluation",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -173,6 +174,13 @@ ATTENDANCE_OPENS_MINUTES = env_int("ATTENDANCE_OPENS_MINUTES", 30)  # sign-in op
 ATTENDANCE_LATE_AFTER_MINUTES = env_int("ATTENDANCE_LATE_AFTER_MINUTES", 10)  # grace after the start
 ATTENDANCE_HOURS_PER_DAY = env_int("ATTENDANCE_HOURS_PER_DAY", 6)  # a "day" of training in the rules
 
+# --- Teacher evaluation -----------------------------------------------------------------------------
+EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end
+EVALUATION_REMIND_HOURS = env_int("EVALUATION_REMIND_HOURS", 24)  # remind non-respondents this long before
+EVALUATION_MIN_RESPONSES = env_int("EVALUATION_MIN_RESPONSES", 5)  # results hidden below this many answers
+EVALUATION_AWARD_MIN_RATE = env_int("EVALUATION_AWARD_MIN_RATE", 90)  # % satisfied to stay award-eligible
+EVALUATION_RECTIFY_BELOW_RATE = env_int("EVALUATION_RECTIFY_BELOW_RATE", 60)  # % below which to rectify
+
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 FORMAT_MODULE_PATH = ["lms.formats"]  # small corrections to Django's Chinese date formats
@@ -202,6 +210,12 @@ STORAGES = {
 # --- Wagtail ----------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = env_str("SITE_NAME", "三级党校培训平台")
 WAGTAILADMIN_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
+
+# Mail (evaluation reminders): printed to the console unless an SMTP server is configured.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "mp4"]
 # Township intranets may be offline: no avatar service, no update check against the internet.

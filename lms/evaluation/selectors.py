@@ -1,0 +1,149 @@
+"""Reads about teacher evaluation: what a member has to evaluate, and who may see which results.
+
+Who sees what:
+- a member sees only their own open and answered evaluations (never anyone's answers);
+- a teacher sees the aggregated results of their own sessions;
+- school staff see the results of their schools' sessions;
+- the organization department sees everything, including the county ranking.
+Results themselves only ever come out aggregated (see results.py).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from lms.attendance.models import AttendanceRecord
+from lms.evaluation.models import Questionnaire, QuestionnaireKind, QuestionnaireStatus, SessionEvaluation, Submission
+from lms.evaluation.services import EVALUATING_STATUSES
+from lms.people.models import Member, Teacher
+from lms.people.selectors import is_org_dept, is_staff_user, teacher_profile
+from lms.scheduling.models import PUBLIC_STATUSES, TAUGHT_KINDS, Session
+from lms.scheduling.selectors import classes_for_user, schools_for_user
+
+
+@dataclass
+class OpenEvaluation:
+    session: Session
+    closes_at: datetime
+    closing_soon: bool
+
+
+def member_open_evaluations(member: Member | None, now: datetime | None = None) -> list[OpenEvaluation]:
+    """Sessions the member attended that they may still evaluate, the soonest closing first (two
+    queries, however many)."""
+    if member is None:
+        return []
+    now = now or timezone.now()
+    period = timedelta(days=settings.EVALUATION_OPEN_DAYS)
+    sessions = (
+        Session.objects.filter(
+            kind__in=TAUGHT_KINDS,
+            teacher__isnull=False,
+            training_class__status__in=PUBLIC_STATUSES,
+            ends_at__lte=now,
+            ends_at__gt=now - period - timedelta(days=1),  # a changed setting may have widened a window
+            attendance__member=member,
+            attendance__status__in=EVALUATING_STATUSES,
+        )
+        .exclude(evaluation__submissions__member=member)
+        .select_related("training_class", "teacher", "evaluation")
+        .order_by("ends_at")
+    )
+    remind = timedelta(hours=settings.EVALUATION_REMIND_HOURS)
+    open_ones = []
+    for session in sessions:
+        evaluation = getattr(session, "evaluation", None)
+        closes_at = evaluation.closes_at if evaluation else session.ends_at + period
+        if closes_at > now:
+            open_ones.append(OpenEvaluation(session, closes_at, closes_at - now <= remind))
+    return sorted(open_ones, key=lambda item: item.closes_at)
+
+
+def member_answered_sessions(member: Member | None, since: datetime) -> QuerySet[Session]:
+    """Sessions the member has evaluated (that they did, not what they said)."""
+    if member is None:
+        return Session.objects.none()
+    return (
+        Session.objects.filter(evaluation__submissions__member=member, ends_at__gte=since)
+        .select_related("training_class", "teacher")
+        .order_by("-ends_at")
+    )
+
+
+def evaluations_for_user(user) -> QuerySet[SessionEvaluation]:
+    """Session evaluations whose results the user may see: the organization department all, staff
+    their schools' sessions, a teacher their own, anyone else none."""
+    evaluations = SessionEvaluation.objects.select_related(
+        "session__training_class__school", "teacher", "standard_form", "school_form"
+    )
+    if is_org_dept(user):
+        return evaluations
+    condition = Q(pk__in=[])
+    if is_staff_user(user):
+        condition |= Q(session__training_class__in=classes_for_user(user))
+    teacher = teacher_profile(user)
+    if teacher is not None:
+        condition |= Q(teacher=teacher)
+    return evaluations.filter(condition)
+
+
+def evaluation_list(user) -> QuerySet[SessionEvaluation]:
+    """The list of visible evaluations with their response and attendance counts (one query)."""
+    return (
+        evaluations_for_user(user)
+        .annotate(
+            responses=Count("submissions", distinct=True),
+            eligible=Count(
+                "session__attendance",
+                filter=Q(session__attendance__status__in=EVALUATING_STATUSES),
+                distinct=True,
+            ),
+        )
+        .order_by("-opens_at", "pk")
+    )
+
+
+def can_see_teacher(user, teacher: Teacher) -> bool:
+    """A teacher's yearly report: the teacher and the organization department."""
+    if is_org_dept(user):
+        return True
+    own = teacher_profile(user)
+    return own is not None and own.pk == teacher.pk
+
+
+def can_see_ranking(user) -> bool:
+    return is_org_dept(user)
+
+
+def questionnaires_for_user(user) -> QuerySet[Questionnaire]:
+    """Staff see the standard form (every version) and their schools' own questions."""
+    questionnaires = Questionnaire.objects.select_related("school")
+    if is_org_dept(user):
+        return questionnaires
+    if not is_staff_user(user):
+        return questionnaires.none()
+    return questionnaires.filter(Q(kind=QuestionnaireKind.STANDARD) | Q(school__in=schools_for_user(user)))
+
+
+def standard_form_in_use() -> Questionnaire | None:
+    return Questionnaire.objects.filter(kind=QuestionnaireKind.STANDARD, status=QuestionnaireStatus.ACTIVE).first()
+
+
+def non_respondents(evaluation: SessionEvaluation) -> QuerySet[Member]:
+    """Members who attended and have not answered (for staff reminding them; who answered is not secret,
+    what they answered is)."""
+    return (
+        Member.objects.filter(
+            Exists(
+                AttendanceRecord.objects.filter(
+                    session_id=evaluation.session_id, member=OuterRef("pk"), status__in=EVALUATING_STATUSES
+                )
+            )
+        )
+        .exclude(Exists(Submission.objects.filter(evaluation=evaluation, member=OuterRef("pk"))))
+        .select_related("branch")
+        .order_by("branch__name", "name")
+    )
