@@ -59,6 +59,10 @@ from lms.attendance.api import router as attendance_router  # noqa: E402
 
 api.add_router("", attendance_router)
 
+from lms.evaluation.api import router as evaluation_router  # noqa: E402
+
+api.add_router("", evaluation_router)
+
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):

@@ -33,6 +33,8 @@ urlpatterns = [
     path("me/", people_views.home, name="home"),
     path("", include("lms.scheduling.urls")),
     path("", include("lms.attendance.urls")),
+    path("", include("lms.evaluation.urls")),
+    path("", include("lms.evaluation.feedback_urls")),
     path("search/", course_views.search, name="search"),
 ]
 

@@ -45,6 +45,17 @@ def ensure_wagtail_roots():
         Collection.add_root(name="Root")
     if not Site.objects.exists():
         Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True)
+    ensure_standard_form()
+
+
+def ensure_standard_form():
+    """The standard evaluation form comes from a data migration; put it back after a flush."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("lms.evaluation.migrations.0002_standard_form")
+    migration.create_standard_form(apps, None)
 
 
 @pytest.fixture(autouse=True)

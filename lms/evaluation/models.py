@@ -70,7 +70,9 @@ class Questionnaire(models.Model):
         verbose_name_plural = _("questionnaires")
         ordering = ["kind", "school__path", "-version"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=QuestionnaireKind.values), name="questionnaire_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=QuestionnaireKind.values), name="questionnaire_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=QuestionnaireStatus.values), name="questionnaire_status_valid"
             ),
@@ -263,7 +265,7 @@ class TextQuestion(Question):
         verbose_name_plural = _("free-text questions")
 
     def clean_answer(self, raw):
-        if raw is not None and not isinstance(raw, str):
+        if not self._missing(raw) and not isinstance(raw, str):
             raise ValidationError(_("Answer in words."), code="invalid")
         text = (raw or "").strip()
         if not text:
@@ -314,7 +316,9 @@ class SessionEvaluation(models.Model):
         verbose_name_plural = _("session evaluations")
         indexes = [models.Index(fields=["teacher", "opens_at"]), models.Index(fields=["closes_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="evaluation_closes_after_open"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="evaluation_closes_after_open"
+            ),
         ]
 
     def __str__(self):
@@ -325,14 +329,21 @@ class Submission(models.Model):
     """That a member has answered a session's evaluation — and nothing about what or when."""
 
     evaluation = models.ForeignKey(SessionEvaluation, on_delete=models.CASCADE, related_name="submissions")
-    member = models.ForeignKey("people.Member", on_delete=models.CASCADE, related_name="evaluation_submissions")
+    member = models.ForeignKey(
+        "people.Member", on_delete=models.CASCADE, related_name="evaluation_submissions"
+    )
 
     class Meta:
         verbose_name = _("evaluation submission")
         verbose_name_plural = _("evaluation submissions")
         constraints = [
-            models.UniqueConstraint(fields=["evaluation", "member"], name="evaluation_one_submission_per_member"),
+            models.UniqueConstraint(
+                fields=["evaluation", "member"], name="evaluation_one_submission_per_member"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.member_id} → {self.evaluation_id}"
 
 
 class AnswerTally(models.Model):
@@ -352,6 +363,9 @@ class AnswerTally(models.Model):
             models.CheckConstraint(condition=Q(value__gte=0), name="tally_value_not_negative"),
         ]
 
+    def __str__(self):
+        return f"{self.question_id} = {self.value}: {self.count}"
+
 
 class TextAnswer(models.Model):
     """One free-text answer: a random key, no time, no member; shuffled among its question's answers."""
@@ -367,6 +381,9 @@ class TextAnswer(models.Model):
         indexes = [models.Index(fields=["evaluation", "question"])]
         constraints = [models.CheckConstraint(condition=~Q(text=""), name="text_answer_not_empty")]
 
+    def __str__(self):
+        return self.text[:50]
+
 
 class EvaluationReminder(models.Model):
     """A reminder sent to a member who had not yet answered (so it is sent once)."""
@@ -379,8 +396,13 @@ class EvaluationReminder(models.Model):
         verbose_name = _("evaluation reminder")
         verbose_name_plural = _("evaluation reminders")
         constraints = [
-            models.UniqueConstraint(fields=["evaluation", "member"], name="evaluation_one_reminder_per_member"),
+            models.UniqueConstraint(
+                fields=["evaluation", "member"], name="evaluation_one_reminder_per_member"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.member_id} → {self.evaluation_id}"
 
 
 # --- The organization department's yearly assessment ----------------------------------------------
@@ -390,7 +412,10 @@ class DepartmentScore(models.Model):
     """The organization department's own review score of a teacher for a year (0–100)."""
 
     teacher = models.ForeignKey(
-        "people.Teacher", on_delete=models.CASCADE, related_name="department_scores", verbose_name=_("teacher")
+        "people.Teacher",
+        on_delete=models.CASCADE,
+        related_name="department_scores",
+        verbose_name=_("teacher"),
     )
     year = models.PositiveSmallIntegerField(_("year"))
     score = models.DecimalField(_("review score"), max_digits=4, decimal_places=1)
@@ -445,7 +470,9 @@ class ScoringScheme(models.Model):
                 ),
                 name="scoring_weights_sum_to_100",
             ),
-            models.CheckConstraint(condition=Q(sessions_target__gte=1), name="scoring_sessions_target_positive"),
+            models.CheckConstraint(
+                condition=Q(sessions_target__gte=1), name="scoring_sessions_target_positive"
+            ),
         ]
 
     def __str__(self):

@@ -39,9 +39,9 @@ def _check_edit(actor, questionnaire: Questionnaire) -> None:
 
 
 def is_answered(questionnaire: Questionnaire) -> bool:
-    evaluations = SessionEvaluation.objects.filter(standard_form=questionnaire) | SessionEvaluation.objects.filter(
-        school_form=questionnaire
-    )
+    evaluations = SessionEvaluation.objects.filter(
+        standard_form=questionnaire
+    ) | SessionEvaluation.objects.filter(school_form=questionnaire)
     return Submission.objects.filter(evaluation__in=evaluations).exists()
 
 
@@ -66,7 +66,9 @@ def questionnaire_create(*, actor, school, title: str, intro: str = "") -> Quest
 
 
 @transaction.atomic
-def questionnaire_update(*, actor, questionnaire: Questionnaire, title: str, intro: str = "") -> Questionnaire:
+def questionnaire_update(
+    *, actor, questionnaire: Questionnaire, title: str, intro: str = ""
+) -> Questionnaire:
     """The title and introduction can change at any time: they do not change what answers mean."""
     _check_edit(actor, questionnaire)
     questionnaire.title, questionnaire.intro = title, intro
@@ -123,9 +125,10 @@ def question_delete(*, actor, question: Question) -> None:
     questionnaire = Questionnaire.objects.select_for_update().get(pk=question.questionnaire_id)
     _check_edit(actor, questionnaire)
     _check_not_answered(questionnaire)
-    if SessionEvaluation.objects.filter(standard_form=questionnaire).exists() or SessionEvaluation.objects.filter(
-        school_form=questionnaire
-    ).exists():
+    if (
+        SessionEvaluation.objects.filter(standard_form=questionnaire).exists()
+        or SessionEvaluation.objects.filter(school_form=questionnaire).exists()
+    ):
         # Handed out but unanswered: its zero counters refer to the question; they go with it.
         question.tallies.all().delete()
     question.delete()
@@ -153,7 +156,9 @@ def questionnaire_new_version(*, actor, questionnaire: Questionnaire) -> Questio
     """A draft copy of a version, with all its questions, to change and put in use."""
     _check_edit(actor, questionnaire)
     if hasattr(questionnaire, "next_version"):
-        raise ValidationError(_("Version %(version)s already has a newer version.") % {"version": questionnaire.version})
+        raise ValidationError(
+            _("Version %(version)s already has a newer version.") % {"version": questionnaire.version}
+        )
     copy = Questionnaire.objects.create(
         kind=questionnaire.kind,
         school=questionnaire.school,

@@ -37,7 +37,6 @@ from lms.evaluation.models import (
     ScoringScheme,
     SessionEvaluation,
     TextAnswer,
-    TextQuestion,
 )
 from lms.evaluation.services import EVALUATING_STATUSES, evaluation_questions
 from lms.people.models import Teacher
@@ -129,7 +128,9 @@ def question_type(question: Question) -> str:
     return "text"
 
 
-def question_result(question: Question, counts: dict[int, int], comments: list[str], responses: int) -> QuestionResult:
+def question_result(
+    question: Question, counts: dict[int, int], comments: list[str], responses: int
+) -> QuestionResult:
     result = QuestionResult(question=question, type=question_type(question), comments=comments)
     if result.type == "rating":
         result.not_applicable = counts.get(NOT_APPLICABLE, 0)
@@ -213,7 +214,9 @@ def counted_evaluations(first_year: int, last_year: int, now: datetime | None = 
     start, _end = year_bounds(first_year)
     _start, end = year_bounds(last_year)
     return (
-        SessionEvaluation.objects.filter(closes_at__lte=now, session__starts_at__gte=start, session__starts_at__lt=end)
+        SessionEvaluation.objects.filter(
+            closes_at__lte=now, session__starts_at__gte=start, session__starts_at__lt=end
+        )
         .annotate(responses=Count("submissions"))
         .filter(responses__gte=min_responses())
     )
@@ -332,7 +335,9 @@ class RankingRow:
     def mean_rating(self) -> Decimal | None:
         if not self.rating_count:
             return None
-        return (Decimal(self.rating_sum) / self.rating_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return (Decimal(self.rating_sum) / self.rating_count).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
 
     @property
     def vs_county(self) -> Decimal | None:
@@ -351,7 +356,12 @@ class RankingRow:
         satisfaction = Decimal(self.satisfied) * 100 / self.rated if self.rated else None
         rating = (Decimal(self.rating_sum) / self.rating_count - 1) * 25 if self.rating_count else None
         sessions = min(Decimal(self.sessions_taught) / self.scheme.sessions_target, Decimal(1)) * 100
-        return {"satisfaction": satisfaction, "rating": rating, "review": self.review_score, "sessions": sessions}
+        return {
+            "satisfaction": satisfaction,
+            "rating": rating,
+            "review": self.review_score,
+            "sessions": sessions,
+        }
 
     @property
     def missing_parts(self) -> list[str]:
@@ -373,12 +383,18 @@ def _rating_type_id() -> int:
     return ContentType.objects.get_for_model(RatingQuestion, for_concrete_model=True).pk
 
 
-def teacher_ranking(year: int, now: datetime | None = None, teachers: QuerySet | None = None) -> list[RankingRow]:
+def teacher_ranking(
+    year: int, now: datetime | None = None, teachers: QuerySet | None = None
+) -> list[RankingRow]:
     """Every teacher in the pool that year with their figures, composite score, flags and rank within
     their pool category (best first). A fixed number of queries, however many teachers and answers."""
     now = now or timezone.now()
     scheme = scoring_scheme(year)
-    teachers = list((teachers if teachers is not None else Teacher.objects.in_pool_during(year)).order_by("category", "name", "pk"))
+    teachers = list(
+        (teachers if teachers is not None else Teacher.objects.in_pool_during(year)).order_by(
+            "category", "name", "pk"
+        )
+    )
     rows = {teacher.pk: RankingRow(teacher=teacher, year=year, scheme=scheme) for teacher in teachers}
     start, end = year_bounds(year)
 
@@ -456,7 +472,9 @@ def teacher_ranking(year: int, now: datetime | None = None, teachers: QuerySet |
             row.previous = (before["satisfied"] or 0, before["rated"])
         for trend_year in range(year - TREND_YEARS + 1, year + 1):
             figures = by_teacher_year.get((teacher_id, trend_year))
-            row.trend[trend_year] = percent(figures["satisfied"] or 0, figures["rated"] or 0) if figures else None
+            row.trend[trend_year] = (
+                percent(figures["satisfied"] or 0, figures["rated"] or 0) if figures else None
+            )
 
     ranked = sorted(
         rows.values(),

@@ -16,7 +16,13 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from lms.attendance.models import AttendanceRecord
-from lms.evaluation.models import Questionnaire, QuestionnaireKind, QuestionnaireStatus, SessionEvaluation, Submission
+from lms.evaluation.models import (
+    Questionnaire,
+    QuestionnaireKind,
+    QuestionnaireStatus,
+    SessionEvaluation,
+    Submission,
+)
 from lms.evaluation.services import EVALUATING_STATUSES
 from lms.people.models import Member, Teacher
 from lms.people.selectors import is_org_dept, is_staff_user, teacher_profile
@@ -129,7 +135,9 @@ def questionnaires_for_user(user) -> QuerySet[Questionnaire]:
 
 
 def standard_form_in_use() -> Questionnaire | None:
-    return Questionnaire.objects.filter(kind=QuestionnaireKind.STANDARD, status=QuestionnaireStatus.ACTIVE).first()
+    return Questionnaire.objects.filter(
+        kind=QuestionnaireKind.STANDARD, status=QuestionnaireStatus.ACTIVE
+    ).first()
 
 
 def non_respondents(evaluation: SessionEvaluation) -> QuerySet[Member]:

@@ -92,7 +92,9 @@ def evaluation_questions(evaluation: SessionEvaluation) -> list[Question]:
     """The standard questions, then the school's own, in order (as their real types)."""
     forms = [evaluation.standard_form_id] + ([evaluation.school_form_id] if evaluation.school_form_id else [])
     questions = list(Question.objects.filter(questionnaire_id__in=forms).order_by("sort_order", "id"))
-    return sorted(questions, key=lambda q: (q.questionnaire_id != evaluation.standard_form_id, q.sort_order, q.pk))
+    return sorted(
+        questions, key=lambda q: (q.questionnaire_id != evaluation.standard_form_id, q.sort_order, q.pk)
+    )
 
 
 def evaluation_open(*, session: Session, now: datetime | None = None) -> SessionEvaluation | None:
@@ -161,9 +163,7 @@ def check_may_answer(*, member: Member | None, session: Session, now: datetime) 
         session=session, member=member, status__in=EVALUATING_STATUSES
     ).exists()
     if not attended:
-        raise EvaluationRefused(
-            "not_attended", _("Only members who attended this session may evaluate it.")
-        )
+        raise EvaluationRefused("not_attended", _("Only members who attended this session may evaluate it."))
     if session.ends_at > now:
         raise EvaluationRefused(
             "not_open",
@@ -254,7 +254,9 @@ def evaluation_submit(*, user, session: Session, answers: dict, now: datetime | 
             # Rewrite every comment of the evaluation too, for the same reason as the counters.
             TextAnswer.objects.filter(evaluation=evaluation).update(text=F("text"))
     except IntegrityError:
-        raise EvaluationRefused("answered", _("You have already evaluated this session. Thank you.")) from None
+        raise EvaluationRefused(
+            "answered", _("You have already evaluated this session. Thank you.")
+        ) from None
     return submission
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 
+from lms.evaluation.selectors import member_open_evaluations
 from lms.people import selectors
 
 
@@ -24,11 +25,13 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     user = request.user
+    member = selectors.member_profile(user)
     return render(
         request,
         "people/home.html",
         {
-            "member": selectors.member_profile(user),
+            "member": member,
+            "open_evaluations": member_open_evaluations(member),
             "teacher": selectors.teacher_profile(user),
             "is_staff_user": selectors.is_staff_user(user),
             "scopes": user.staff_scopes.select_related("school"),

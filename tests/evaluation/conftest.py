@@ -10,16 +10,24 @@ from tests.attendance.conftest import attend
 
 @pytest.fixture
 def taught(county):
+    return make_taught(county)
+
+
+def make_taught(county, members: int = 6, day=None):
     """A published one-day class of township A on 2026-12-07 whose 12:00–13:00 leader lecture was
     taught by `teacher` (with a login) and attended by `members` (six of branch A, all present) and
     `absent` (enrolled, absent). `after(hours)` is a time that long after the lecture ended."""
-    teacher_user = factories.UserFactory(username="lecturer")
+    teacher_user = factories.UserFactory()
     teacher = factories.TeacherFactory(user=teacher_user)
-    day = datetime(2026, 12, 7, tzinfo=timezone.get_current_timezone()).date()
+    day = day or datetime(2026, 12, 7, tzinfo=timezone.get_current_timezone()).date()
     training_class = factories.training_class(
         county["town_a"], day, teacher=teacher, point=county["point_a"], publish=True
     )
-    members = [county["member_a"]] + [factories.MemberFactory(branch=county["branch_a"]) for _ in range(5)]
+    # member_a takes part in the first class made (others are made with new members only).
+    first = [] if county["member_a"].attendance.exists() else [county["member_a"]]
+    members = first + [
+        factories.MemberFactory(branch=county["branch_a"]) for _ in range(members - len(first))
+    ]
     absent = factories.MemberFactory(branch=county["branch_a"])
     scheduling.enrolment_add(actor=county["org"], training_class=training_class, members=[*members, absent])
     lecture = training_class.sessions.get(kind="leader_lecture")

@@ -56,6 +56,33 @@ class Command(BaseCommand):
         self.stdout.write(summary(self.result))
 
 
+def evaluation_lines(result) -> list[str]:
+    """The evaluation phase: evaluations, answer sheets and comments, and what the demo logins find."""
+    counts, evaluation = result.counts, result.evaluation
+    if evaluation is None:
+        return []
+    lines = [
+        f"  {'evaluations':<18}{counts['session_evaluations']:>6}"
+        f"  ({counts['evaluation_submissions']} answer sheets, {counts['evaluation_comments']} comments, "
+        f"{counts['department_scores']} review scores; {evaluation.submissions} sheets added "
+        f"in {evaluation.seconds:.1f} s)"
+    ]
+    flagged = [
+        f"{label} {teacher.name}"
+        for label, teacher in (
+            ("below 60 % two years running:", evaluation.removal_teacher),
+            ("below 60 % this year:", evaluation.rectify_teacher),
+        )
+        if teacher is not None
+    ]
+    if flagged:
+        lines.append("  " + "; ".join(flagged))
+    if evaluation.member1_to_answer:
+        titles = "、".join(f"“{session.display_title}”" for session in evaluation.member1_to_answer)
+        lines.append(f"  member1 can still evaluate {titles}")
+    return lines
+
+
 def summary(result) -> str:
     counts = result.counts
 
@@ -91,6 +118,7 @@ def summary(result) -> str:
             )
             + f"  ({result.attendance_created} added in {result.attendance_seconds:.1f} s)",
             line("annual plans", "annual_plans") + f"  ({counts['planned_classes']} planned classes)",
+            *evaluation_lines(result),
             *(
                 [f"  {result.classes_skipped} demo classes left out (bookings clash)"]
                 if result.classes_skipped
