@@ -11,6 +11,7 @@ the version they were opened with.
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from wagtail.models import Page
 
 from lms.evaluation.models import (
     Question,
@@ -57,6 +58,8 @@ def questionnaire_create(*, actor, school, title: str, intro: str = "") -> Quest
     """A school's own questions (a draft). The standard form exists from the start."""
     if not (is_org_dept(actor) or schools_for_user(actor).filter(pk=school.pk).exists()):
         raise PermissionDenied(_("You may not add questions for this school."))
+    # Lock the school's page row so two staff starting a set at once make one, not two.
+    Page.objects.select_for_update().filter(pk=school.pk).first()
     if Questionnaire.objects.filter(school=school).exclude(status=QuestionnaireStatus.RETIRED).exists():
         raise ValidationError(_("This school already has its questions; edit them or make a new version."))
     questionnaire = Questionnaire(kind=QuestionnaireKind.SCHOOL, school=school, title=title, intro=intro)
