@@ -101,6 +101,8 @@ def slots_for_township(index: int, school: TownshipSchoolPage, rng: random.Rando
             day -= timedelta(days=1)
         slots.append(Slot(school, index, day, 2 if two_days else 1))
     if index == 0:
+        # township1's latest past class was two days ago, so member1 still has it to evaluate.
+        slots[-1] = Slot(school, index, weekday(today - timedelta(days=2), -1))
         slots.append(Slot(school, index, today))
     for offset in spread(upcoming, 1, UPCOMING_DAYS, rng):
         day = weekday(today + timedelta(days=offset), 1)
@@ -114,6 +116,7 @@ def mark(index: int, slots: list[Slot]) -> None:
     if index == 0:  # member1 attends, teacher1 teaches: three past classes, today's, two upcoming
         for slot in [slots[1], slots[4], slots[6], slots[8], *upcoming[:2]]:  # slots[8] is today's
             slot.everyone = slot.teacher1 = True
+        slots[7].everyone = True  # two days ago: member1's evaluation still open
     if index % 2 == 0:  # six townships (township1 first) have a draft that breaks 5+1+N
         upcoming[-1].fate, upcoming[-1].defect = BROKEN, DEFECTS[index // 2]
     elif index in (1, 3):  # a draft still being prepared, and a full class with a waiting list

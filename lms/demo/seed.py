@@ -1,6 +1,6 @@
 """Seed the demo county: the school tree and catalogues, the teacher pool, branches, members, logins,
-training classes with their enrolments, the townships' annual teaching plans, and the attendance of
-the sessions held so far."""
+training classes with their enrolments, the townships' annual teaching plans, the attendance of the
+sessions held so far, and the evaluations of the sessions taught with the department's review scores."""
 
 import random
 import time
@@ -10,12 +10,21 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from courses.models import CitySchoolPage, CoursePage, TeachingPointPage, TownshipSchoolPage
 from lms.attendance.models import AttendanceRecord
 from lms.demo import attendance, classes, pages, people
+from lms.demo.evaluation import EvaluationResult, evaluations_ensure
+from lms.evaluation.models import (
+    AnswerTally,
+    DepartmentScore,
+    ScoringScheme,
+    SessionEvaluation,
+    Submission,
+    TextAnswer,
+)
 from lms.people.models import Branch, Member, Teacher
 from lms.scheduling.models import AnnualPlan, ClassStatus, Enrollment, PlannedClass, Session, TrainingClass
 
@@ -43,6 +52,7 @@ class SeedResult:
     class_seconds: float = 0.0
     attendance_created: int = 0
     attendance_seconds: float = 0.0
+    evaluation: EvaluationResult | None = None
     city: CitySchoolPage | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -75,10 +85,12 @@ def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | Non
         result.classes_skipped = created.skipped
         result.class_seconds = time.perf_counter() - classes_started
         attendance_started = time.perf_counter()
-        result.attendance_created = attendance.attendance_ensure(
-            demo_random("attendance", seed), timezone.now()
-        ).created
+        now = timezone.now()
+        result.attendance_created = attendance.attendance_ensure(demo_random("attendance", seed), now).created
         result.attendance_seconds = time.perf_counter() - attendance_started
+        evaluation_started = time.perf_counter()
+        result.evaluation = evaluations_ensure(seed, now)
+        result.evaluation.seconds = time.perf_counter() - evaluation_started
     result.seconds = time.perf_counter() - started
     result.city = city
     result.counts = county_counts()
@@ -111,6 +123,12 @@ def county_counts() -> dict[str, int]:
         "annual_plans": AnnualPlan.objects.count(),
         "planned_classes": PlannedClass.objects.count(),
         "attendance_records": AttendanceRecord.objects.count(),
+        "session_evaluations": SessionEvaluation.objects.count(),
+        "evaluation_submissions": Submission.objects.count(),
+        "evaluation_answers_counted": AnswerTally.objects.aggregate(n=Sum("count"))["n"] or 0,
+        "evaluation_comments": TextAnswer.objects.count(),
+        "department_scores": DepartmentScore.objects.count(),
+        "scoring_schemes": ScoringScheme.objects.count(),
     }
     counts |= _by(TeachingPointPage.objects.all(), "category", "teaching_points")
     counts |= _by(Teacher.objects.all(), "category", "teachers")
