@@ -44,7 +44,9 @@ def test_form_keeps_answers_and_marks_errors_then_records_once(client, recent):
     assert 'value="5" checked' in body  # the delivery answer is kept
     assert not Submission.objects.exists()
 
-    done = client.post(f"/me/evaluations/{lecture.pk}/", form_data(evaluation, overall="5", comments="很实用"))
+    done = client.post(
+        f"/me/evaluations/{lecture.pk}/", form_data(evaluation, overall="5", comments="很实用")
+    )
     assert done.status_code == 302 and done["Location"] == f"/me/evaluations/{lecture.pk}/thanks/"
     assert AnswerTally.objects.get(evaluation=evaluation, question=overall, value=5).count == 1
     again = client.get(f"/me/evaluations/{lecture.pk}/")
@@ -61,10 +63,18 @@ def test_not_attended_is_refused(client, recent):
 
 
 def test_multiple_choice_posts_a_list(client, recent):
-    from lms.evaluation.models import MultipleChoiceQuestion, Questionnaire, QuestionnaireKind, QuestionnaireStatus
+    from lms.evaluation.models import (
+        MultipleChoiceQuestion,
+        Questionnaire,
+        QuestionnaireKind,
+        QuestionnaireStatus,
+    )
 
     school_form = Questionnaire.objects.create(
-        kind=QuestionnaireKind.SCHOOL, school=recent["town_a"], title="本校", status=QuestionnaireStatus.ACTIVE
+        kind=QuestionnaireKind.SCHOOL,
+        school=recent["town_a"],
+        title="本校",
+        status=QuestionnaireStatus.ACTIVE,
     )
     question = MultipleChoiceQuestion.objects.create(
         questionnaire=school_form, sort_order=1, text="您希望增加哪些内容", options=["案例", "研讨", "现场"]

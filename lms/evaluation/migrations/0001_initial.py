@@ -12,276 +12,634 @@ import lms.evaluation.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('people', '0003_person_name_label'),
-        ('scheduling', '0001_initial'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("people", "0003_person_name_label"),
+        ("scheduling", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('text', models.CharField(max_length=300, verbose_name='question')),
-                ('help_text', models.CharField(blank=True, max_length=300, verbose_name='help text')),
-                ('required', models.BooleanField(default=True, verbose_name='required')),
-                ('code', models.SlugField(blank=True, help_text='Keeps a question comparable across versions (e.g. preparation, overall).', max_length=40, verbose_name='code')),
-                ('polymorphic_ctype', models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='polymorphic_%(app_label)s.%(class)s_set+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("text", models.CharField(max_length=300, verbose_name="question")),
+                ("help_text", models.CharField(blank=True, max_length=300, verbose_name="help text")),
+                ("required", models.BooleanField(default=True, verbose_name="required")),
+                (
+                    "code",
+                    models.SlugField(
+                        blank=True,
+                        help_text="Keeps a question comparable across versions (e.g. preparation, overall).",
+                        max_length=40,
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "polymorphic_ctype",
+                    models.ForeignKey(
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="polymorphic_%(app_label)s.%(class)s_set+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'question',
-                'verbose_name_plural': 'questions',
-                'ordering': ['sort_order', 'id'],
+                "verbose_name": "question",
+                "verbose_name_plural": "questions",
+                "ordering": ["sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MultipleChoiceQuestion',
+            name="MultipleChoiceQuestion",
             fields=[
-                ('question_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='evaluation.question')),
-                ('options', models.JSONField(default=list, verbose_name='options')),
+                (
+                    "question_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="evaluation.question",
+                    ),
+                ),
+                ("options", models.JSONField(default=list, verbose_name="options")),
             ],
             options={
-                'verbose_name': 'multiple-choice question',
-                'verbose_name_plural': 'multiple-choice questions',
+                "verbose_name": "multiple-choice question",
+                "verbose_name_plural": "multiple-choice questions",
             },
-            bases=('evaluation.question',),
+            bases=("evaluation.question",),
         ),
         migrations.CreateModel(
-            name='RatingQuestion',
+            name="RatingQuestion",
             fields=[
-                ('question_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='evaluation.question')),
-                ('labels', models.JSONField(default=lms.evaluation.models.default_rating_labels, verbose_name='labels for 1 to 5')),
-                ('allow_not_applicable', models.BooleanField(default=False, verbose_name='offer “not applicable”')),
-                ('counts_for_satisfaction', models.BooleanField(default=False, help_text='The satisfaction rate is the share of answers of 4 or 5 to this question.', verbose_name='overall satisfaction item')),
+                (
+                    "question_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="evaluation.question",
+                    ),
+                ),
+                (
+                    "labels",
+                    models.JSONField(
+                        default=lms.evaluation.models.default_rating_labels, verbose_name="labels for 1 to 5"
+                    ),
+                ),
+                (
+                    "allow_not_applicable",
+                    models.BooleanField(default=False, verbose_name="offer “not applicable”"),
+                ),
+                (
+                    "counts_for_satisfaction",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The satisfaction rate is the share of answers of 4 or 5 to this question.",
+                        verbose_name="overall satisfaction item",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rating question',
-                'verbose_name_plural': 'rating questions',
+                "verbose_name": "rating question",
+                "verbose_name_plural": "rating questions",
             },
-            bases=('evaluation.question',),
+            bases=("evaluation.question",),
         ),
         migrations.CreateModel(
-            name='SingleChoiceQuestion',
+            name="SingleChoiceQuestion",
             fields=[
-                ('question_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='evaluation.question')),
-                ('options', models.JSONField(default=list, verbose_name='options')),
+                (
+                    "question_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="evaluation.question",
+                    ),
+                ),
+                ("options", models.JSONField(default=list, verbose_name="options")),
             ],
             options={
-                'verbose_name': 'single-choice question',
-                'verbose_name_plural': 'single-choice questions',
+                "verbose_name": "single-choice question",
+                "verbose_name_plural": "single-choice questions",
             },
-            bases=('evaluation.question',),
+            bases=("evaluation.question",),
         ),
         migrations.CreateModel(
-            name='TextQuestion',
+            name="TextQuestion",
             fields=[
-                ('question_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='evaluation.question')),
-                ('max_length', models.PositiveSmallIntegerField(default=1000, verbose_name='longest answer (characters)')),
+                (
+                    "question_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="evaluation.question",
+                    ),
+                ),
+                (
+                    "max_length",
+                    models.PositiveSmallIntegerField(
+                        default=1000, verbose_name="longest answer (characters)"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'free-text question',
-                'verbose_name_plural': 'free-text questions',
+                "verbose_name": "free-text question",
+                "verbose_name_plural": "free-text questions",
             },
-            bases=('evaluation.question',),
+            bases=("evaluation.question",),
         ),
         migrations.CreateModel(
-            name='Questionnaire',
+            name="Questionnaire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('standard', 'Standard teacher evaluation (organization department)'), ('school', "A school's own questions")], max_length=16, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('intro', models.CharField(blank=True, max_length=500, verbose_name='introduction')),
-                ('version', models.PositiveSmallIntegerField(default=1, verbose_name='version')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'In use'), ('retired', 'Replaced by a newer version')], default='draft', max_length=16, verbose_name='status')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='next_version', to='evaluation.questionnaire', verbose_name='replaces')),
-                ('school', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='questionnaires', to=settings.WAGTAIL_PAGE_MODEL, verbose_name='school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard teacher evaluation (organization department)"),
+                            ("school", "A school's own questions"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("intro", models.CharField(blank=True, max_length=500, verbose_name="introduction")),
+                ("version", models.PositiveSmallIntegerField(default=1, verbose_name="version")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "In use"),
+                            ("retired", "Replaced by a newer version"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="next_version",
+                        to="evaluation.questionnaire",
+                        verbose_name="replaces",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="questionnaires",
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                        verbose_name="school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'questionnaire',
-                'verbose_name_plural': 'questionnaires',
-                'ordering': ['kind', 'school__path', '-version'],
+                "verbose_name": "questionnaire",
+                "verbose_name_plural": "questionnaires",
+                "ordering": ["kind", "school__path", "-version"],
             },
         ),
         migrations.AddField(
-            model_name='question',
-            name='questionnaire',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='evaluation.questionnaire', verbose_name='questionnaire'),
+            model_name="question",
+            name="questionnaire",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="questions",
+                to="evaluation.questionnaire",
+                verbose_name="questionnaire",
+            ),
         ),
         migrations.CreateModel(
-            name='ScoringScheme',
+            name="ScoringScheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(unique=True, verbose_name='year')),
-                ('satisfaction_weight', models.PositiveSmallIntegerField(default=40, verbose_name='weight: satisfaction rate')),
-                ('rating_weight', models.PositiveSmallIntegerField(default=20, verbose_name='weight: mean rating')),
-                ('review_weight', models.PositiveSmallIntegerField(default=30, verbose_name='weight: department review')),
-                ('sessions_weight', models.PositiveSmallIntegerField(default=10, verbose_name='weight: sessions taught')),
-                ('sessions_target', models.PositiveSmallIntegerField(default=4, help_text='Sessions taught in the year that earn 100.', verbose_name='sessions for full marks')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(unique=True, verbose_name="year")),
+                (
+                    "satisfaction_weight",
+                    models.PositiveSmallIntegerField(default=40, verbose_name="weight: satisfaction rate"),
+                ),
+                (
+                    "rating_weight",
+                    models.PositiveSmallIntegerField(default=20, verbose_name="weight: mean rating"),
+                ),
+                (
+                    "review_weight",
+                    models.PositiveSmallIntegerField(default=30, verbose_name="weight: department review"),
+                ),
+                (
+                    "sessions_weight",
+                    models.PositiveSmallIntegerField(default=10, verbose_name="weight: sessions taught"),
+                ),
+                (
+                    "sessions_target",
+                    models.PositiveSmallIntegerField(
+                        default=4,
+                        help_text="Sessions taught in the year that earn 100.",
+                        verbose_name="sessions for full marks",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'composite score weights',
-                'verbose_name_plural': 'composite score weights',
-                'ordering': ['-year'],
+                "verbose_name": "composite score weights",
+                "verbose_name_plural": "composite score weights",
+                "ordering": ["-year"],
             },
         ),
         migrations.CreateModel(
-            name='SessionEvaluation',
+            name="SessionEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opens_at', models.DateTimeField(verbose_name='opens at')),
-                ('closes_at', models.DateTimeField(verbose_name='closes at')),
-                ('school_form', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='evaluation.questionnaire', verbose_name="school's questions")),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation', to='scheduling.session', verbose_name='session')),
-                ('standard_form', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='evaluation.questionnaire', verbose_name='standard questionnaire')),
-                ('teacher', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='people.teacher', verbose_name='teacher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("opens_at", models.DateTimeField(verbose_name="opens at")),
+                ("closes_at", models.DateTimeField(verbose_name="closes at")),
+                (
+                    "school_form",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="evaluation.questionnaire",
+                        verbose_name="school's questions",
+                    ),
+                ),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluation",
+                        to="scheduling.session",
+                        verbose_name="session",
+                    ),
+                ),
+                (
+                    "standard_form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="evaluation.questionnaire",
+                        verbose_name="standard questionnaire",
+                    ),
+                ),
+                (
+                    "teacher",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="people.teacher",
+                        verbose_name="teacher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'session evaluation',
-                'verbose_name_plural': 'session evaluations',
+                "verbose_name": "session evaluation",
+                "verbose_name_plural": "session evaluations",
             },
         ),
         migrations.CreateModel(
-            name='EvaluationReminder',
+            name="EvaluationReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_on', models.DateField(verbose_name='sent on')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='people.member')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='evaluation.sessionevaluation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sent_on", models.DateField(verbose_name="sent on")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="people.member"
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="evaluation.sessionevaluation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evaluation reminder',
-                'verbose_name_plural': 'evaluation reminders',
+                "verbose_name": "evaluation reminder",
+                "verbose_name_plural": "evaluation reminders",
             },
         ),
         migrations.CreateModel(
-            name='AnswerTally',
+            name="AnswerTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.SmallIntegerField()),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tallies', to='evaluation.question')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tallies', to='evaluation.sessionevaluation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.SmallIntegerField()),
+                ("count", models.PositiveIntegerField(default=0)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tallies",
+                        to="evaluation.question",
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tallies",
+                        to="evaluation.sessionevaluation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer count',
-                'verbose_name_plural': 'answer counts',
+                "verbose_name": "answer count",
+                "verbose_name_plural": "answer counts",
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='evaluation.sessionevaluation')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_submissions', to='people.member')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to="evaluation.sessionevaluation",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluation_submissions",
+                        to="people.member",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evaluation submission',
-                'verbose_name_plural': 'evaluation submissions',
+                "verbose_name": "evaluation submission",
+                "verbose_name_plural": "evaluation submissions",
             },
         ),
         migrations.CreateModel(
-            name='TextAnswer',
+            name="TextAnswer",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('text', models.TextField(verbose_name='answer')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='text_answers', to='evaluation.sessionevaluation')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='text_answers', to='evaluation.question')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("text", models.TextField(verbose_name="answer")),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="text_answers",
+                        to="evaluation.sessionevaluation",
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="text_answers",
+                        to="evaluation.question",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'free-text answer',
-                'verbose_name_plural': 'free-text answers',
+                "verbose_name": "free-text answer",
+                "verbose_name_plural": "free-text answers",
             },
         ),
         migrations.CreateModel(
-            name='DepartmentScore',
+            name="DepartmentScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('score', models.DecimalField(decimal_places=1, max_digits=4, verbose_name='review score')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('entered_at', models.DateTimeField(auto_now=True, verbose_name='entered at')),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('teacher', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='department_scores', to='people.teacher', verbose_name='teacher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("score", models.DecimalField(decimal_places=1, max_digits=4, verbose_name="review score")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("entered_at", models.DateTimeField(auto_now=True, verbose_name="entered at")),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "teacher",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="department_scores",
+                        to="people.teacher",
+                        verbose_name="teacher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department review score',
-                'verbose_name_plural': 'department review scores',
-                'ordering': ['-year', 'teacher__name'],
-                'constraints': [models.UniqueConstraint(fields=('teacher', 'year'), name='department_score_one_per_teacher_year'), models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 100)), name='department_score_0_to_100')],
+                "verbose_name": "department review score",
+                "verbose_name_plural": "department review scores",
+                "ordering": ["-year", "teacher__name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("teacher", "year"), name="department_score_one_per_teacher_year"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("score__gte", 0), ("score__lte", 100)),
+                        name="department_score_0_to_100",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['standard', 'school'])), name='questionnaire_kind_valid'),
+            model_name="questionnaire",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["standard", "school"])), name="questionnaire_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'active', 'retired'])), name='questionnaire_status_valid'),
+            model_name="questionnaire",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "active", "retired"])),
+                name="questionnaire_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'standard'), ('school__isnull', True)), models.Q(('kind', 'school'), ('school__isnull', False)), _connector='OR'), name='questionnaire_school_only_for_school_kind'),
+            model_name="questionnaire",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "standard"), ("school__isnull", True)),
+                    models.Q(("kind", "school"), ("school__isnull", False)),
+                    _connector="OR",
+                ),
+                name="questionnaire_school_only_for_school_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'standard'), ('status', 'active')), fields=('kind',), name='questionnaire_one_standard_in_use'),
+            model_name="questionnaire",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "standard"), ("status", "active")),
+                fields=("kind",),
+                name="questionnaire_one_standard_in_use",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='questionnaire',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('school',), name='questionnaire_one_in_use_per_school'),
+            model_name="questionnaire",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("school",),
+                name="questionnaire_one_in_use_per_school",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scoringscheme',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('satisfaction_weight'), '+', models.F('rating_weight')), '+', models.F('review_weight')), '+', models.F('sessions_weight')), 100), name='scoring_weights_sum_to_100'),
+            model_name="scoringscheme",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.Exact(
+                    django.db.models.expressions.CombinedExpression(
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("satisfaction_weight"), "+", models.F("rating_weight")
+                            ),
+                            "+",
+                            models.F("review_weight"),
+                        ),
+                        "+",
+                        models.F("sessions_weight"),
+                    ),
+                    100,
+                ),
+                name="scoring_weights_sum_to_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scoringscheme',
-            constraint=models.CheckConstraint(condition=models.Q(('sessions_target__gte', 1)), name='scoring_sessions_target_positive'),
+            model_name="scoringscheme",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sessions_target__gte", 1)), name="scoring_sessions_target_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sessionevaluation',
-            index=models.Index(fields=['teacher', 'opens_at'], name='evaluation__teacher_490abd_idx'),
+            model_name="sessionevaluation",
+            index=models.Index(fields=["teacher", "opens_at"], name="evaluation__teacher_490abd_idx"),
         ),
         migrations.AddIndex(
-            model_name='sessionevaluation',
-            index=models.Index(fields=['closes_at'], name='evaluation__closes__6d26cb_idx'),
+            model_name="sessionevaluation",
+            index=models.Index(fields=["closes_at"], name="evaluation__closes__6d26cb_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sessionevaluation',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='evaluation_closes_after_open'),
+            model_name="sessionevaluation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opens_at"))),
+                name="evaluation_closes_after_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluationreminder',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'member'), name='evaluation_one_reminder_per_member'),
+            model_name="evaluationreminder",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "member"), name="evaluation_one_reminder_per_member"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answertally',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'question', 'value'), name='tally_one_per_value'),
+            model_name="answertally",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "question", "value"), name="tally_one_per_value"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answertally',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='tally_value_not_negative'),
+            model_name="answertally",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)), name="tally_value_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'member'), name='evaluation_one_submission_per_member'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "member"), name="evaluation_one_submission_per_member"
+            ),
         ),
         migrations.AddIndex(
-            model_name='textanswer',
-            index=models.Index(fields=['evaluation', 'question'], name='evaluation__evaluat_019049_idx'),
+            model_name="textanswer",
+            index=models.Index(fields=["evaluation", "question"], name="evaluation__evaluat_019049_idx"),
         ),
         migrations.AddConstraint(
-            model_name='textanswer',
-            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='text_answer_not_empty'),
+            model_name="textanswer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("text", ""), _negated=True), name="text_answer_not_empty"
+            ),
         ),
     ]

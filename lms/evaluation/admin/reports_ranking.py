@@ -1,0 +1,137 @@
+"""The county's teacher ranking (organization department): per pool category, teachers ranked by their
+annual composite score, with satisfaction against the county, the five-year trend and the flags; the
+scoring scheme's weights on the page; downloadable as XLSX or CSV (the same table).
+
+`results.teacher_ranking` costs a fixed number of queries, so the page and the downloads do too,
+however many teachers and answers there are."""
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from lms.attendance import exports
+from lms.evaluation import results
+from lms.evaluation.admin.reports_common import (
+    FLAG_LABELS,
+    PART_LABELS,
+    ReportBreadcrumbsMixin,
+    flag_badges,
+    forbidden,
+    may_assess,
+    number,
+    report_year,
+    signed,
+    year_choices,
+)
+from lms.people.models import TeacherCategory
+
+HEADINGS = (
+    gettext_lazy("Category"),
+    gettext_lazy("Rank"),
+    gettext_lazy("Teacher"),
+    gettext_lazy("Sessions taught"),
+    gettext_lazy("Responses"),
+    gettext_lazy("Response rate (%)"),
+    gettext_lazy("Mean rating"),
+    gettext_lazy("Satisfaction rate (%)"),
+    gettext_lazy("Against the county (points)"),
+)
+TAIL_HEADINGS = (
+    gettext_lazy("Review score"),
+    gettext_lazy("Composite score"),
+    gettext_lazy("Flags"),
+)
+
+
+def trend_years(year: int) -> list[int]:
+    return list(range(year - results.TREND_YEARS + 1, year + 1))
+
+
+def ranking_headings(year: int) -> list:
+    """The table's headings (call it in the language wanted: the trend's headings are built now)."""
+    trend = [_("Satisfaction rate %(year)s (%%)") % {"year": trend_year} for trend_year in trend_years(year)]
+    return [*HEADINGS, *trend, *TAIL_HEADINGS]
+
+
+def ranking_groups(rows: list[results.RankingRow]) -> list[dict]:
+    """The ranking per pool category, in the categories' order."""
+    groups = {value: {"category": label, "rows": []} for value, label in TeacherCategory.choices}
+    for row in rows:
+        groups[row.teacher.category]["rows"].append(row)
+    return [group for group in groups.values() if group["rows"]]
+
+
+def export_cells(row: results.RankingRow) -> list:
+    return [
+        str(row.teacher.get_category_display()),
+        row.rank or "",
+        row.teacher.name,
+        row.sessions_taught,
+        row.responses,
+        number(row.response_rate),
+        number(row.mean_rating),
+        number(row.satisfaction_rate),
+        number(row.vs_county),
+        *(number(rate) for rate in row.trend.values()),
+        number(row.review_score),
+        number(row.composite),
+        "、".join(str(FLAG_LABELS[flag]) for flag in row.flags),
+    ]
+
+
+class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "evaluation/admin/ranking.html"
+    page_title = gettext_lazy("Teacher ranking")
+    header_icon = "pick"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_assess(request.user):
+            return forbidden(request, self.page_title)
+        self.year = report_year(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("export")
+        if fmt in exports.FORMATS:
+            rows = [
+                row for group in ranking_groups(results.teacher_ranking(self.year)) for row in group["rows"]
+            ]
+            # The files go to the county's offices: headings, categories and flags in Chinese.
+            with translation.override(exports.EXPORT_LANGUAGE):
+                labels = ranking_headings(self.year)
+                cells = [export_cells(row) for row in rows]
+            return exports.spreadsheet_response(
+                fmt,
+                f"teacher-ranking-{self.year}",
+                labels,
+                cells,
+                title=_("Ranking %(year)s") % {"year": self.year},
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = results.teacher_ranking(self.year)
+        scheme = rows[0].scheme if rows else results.scoring_scheme(self.year)
+        for row in rows:
+            row.badges = flag_badges(row.flags)
+            row.vs_county_display = signed(row.vs_county)
+            row.report_url = reverse("evaluation_feedback:teacher_report", args=[row.teacher.pk, self.year])
+        context.update(
+            year=self.year,
+            years=year_choices(self.year),
+            groups=ranking_groups(rows),
+            summary=results.county_summary(rows),
+            trend_years=trend_years(self.year),
+            scheme=scheme,
+            weights=[
+                {"label": PART_LABELS[name], "weight": weight} for name, weight in scheme.weights.items()
+            ],
+            assessment_url=f"{reverse('evaluation_assessment:index')}?year={self.year}",
+            export_xlsx=f"?year={self.year}&export=xlsx",
+            export_csv=f"?year={self.year}&export=csv",
+        )
+        return context
