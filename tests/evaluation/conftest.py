@@ -54,3 +54,12 @@ def recent(county):
     """Like `taught`, but the lecture was the day before yesterday, so pages (which use the real
     clock) find its evaluation open."""
     return make_taught(county, day=timezone.localdate() - timedelta(days=2))
+
+
+@pytest.fixture
+def english():
+    """Validation tests read the messages' msgids (pages are tested in Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

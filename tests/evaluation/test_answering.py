@@ -12,7 +12,7 @@ from tests import factories
 from tests.attendance.conftest import attend
 from tests.evaluation.helpers import sheet
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def refused_reason(taught, user, session=None, now=None, answers=None):

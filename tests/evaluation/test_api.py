@@ -64,7 +64,7 @@ def test_validation_errors_come_per_question_in_the_users_language(client, recen
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {ids["preparation"], ids["delivery"], ids["overall"]}
-    assert errors[ids["overall"]] == ["必须回答此题。"]
+    assert errors[ids["overall"]] == ["此题必须作答。"]
     assert not Submission.objects.exists() and not AnswerTally.objects.filter(count__gt=0).exists()
 
 

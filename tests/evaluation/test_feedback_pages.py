@@ -66,7 +66,7 @@ def test_below_the_threshold_only_counts_are_shown(client, county, settings):
         response = client.get(session_url(few["lecture"]))
     page = response.content.decode()
     assert response.status_code == 200 and not response.context["result"].is_shown
-    assert 'data-testid="not-shown"' in page and "at least 5 responses" in page
+    assert 'data-testid="not-shown"' in page and "至少有 5 份答卷才显示结果" in page
     assert "不好" not in page and 'data-testid="question-result"' not in page
     assert 'data-testid="responses">4<' in page
 

@@ -169,7 +169,7 @@ def test_township_staff_keep_their_own_questions_only(client, county):
         assert response.status_code == 302, response.request["PATH_INFO"] and response.url == url(
             "detail", standard.pk
         )
-        assert "You may not change this questionnaire." in errors_of(response)
+        assert "您无权修改此问卷。" in errors_of(response)
     standard.refresh_from_db()
     assert texts(standard) == before and standard.title != "改了"
     assert not Questionnaire.objects.filter(previous=standard).exists()
@@ -204,13 +204,13 @@ def test_an_answered_version_refuses_changes(client, taught):
 
     client.force_login(taught["org"])
     page = client.get(url("detail", standard.pk)).content.decode()
-    assert "This version has been answered" in page
+    assert "此版本已有答卷" in page
     assert 'data-testid="add-question"' not in page and url("question_edit", first.pk) not in page
     assert url("new_version", standard.pk) in page  # the way forward
     response = client.get(url("question_edit", first.pk))
     assert response.status_code == 302 and response.url == url("detail", standard.pk)
 
-    answered = "This version has been answered, so its questions cannot change. Make a new version."
+    answered = "此版本已有答卷，不能修改题目；请创建新版本。"
     for response in [
         client.post(add_url(standard, TextQuestion), common("新问题", max_length="100")),
         client.post(url("question_edit", first.pk), common("改了", labels=LABELS)),
@@ -234,10 +234,10 @@ def test_bad_labels_and_options_are_shown_on_their_field(client, county):
 
     response = client.post(add_url(draft, RatingQuestion), common("互动", labels="差\n一般\n好\n很好"))
     assert response.status_code == 200
-    assert response.context["form"].errors["labels"] == ["Give exactly five labels, from 1 to 5."]
+    assert response.context["form"].errors["labels"] == ["请填写正好五个说明，依次对应1至5分。"]
 
     response = client.post(add_url(draft, SingleChoiceQuestion), common("形式", options="讲授\n讲授"))
-    assert response.context["form"].errors["options"] == ["Each option must differ from the others."]
+    assert response.context["form"].errors["options"] == ["各选项不能重复。"]
 
     # The service's own check (one satisfaction item per form) lands on its field too.
     response = client.post(
@@ -245,7 +245,7 @@ def test_bad_labels_and_options_are_shown_on_their_field(client, county):
     )
     assert response.status_code == 200
     assert response.context["form"].errors["counts_for_satisfaction"] == [
-        "The form already has an overall satisfaction item."
+        "本问卷已有总体满意度题。"
     ]
     assert draft.questions.count() == count
     assert not Question.objects.filter(text__in=["互动", "形式", "满意度"]).exists()

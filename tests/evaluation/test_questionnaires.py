@@ -15,6 +15,8 @@ from lms.evaluation.models import (
 )
 from lms.evaluation.selectors import standard_form_in_use
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def standard(county):

@@ -11,6 +11,8 @@ from lms.evaluation.models import (
     TextQuestion,
 )
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.mark.parametrize("raw, value", [(1, 1), (5, 5), ("3", 3), (" 4", 4)])
 def test_rating_takes_one_to_five(raw, value):

@@ -229,7 +229,7 @@ def test_ranking_ranks_within_category_with_flags_and_weights(client, county):
     (group,) = response.context["groups"]
     assert [(row.teacher, row.rank) for row in group["rows"]] == [(good["teacher"], 1), (poor["teacher"], 2)]
     assert group["rows"][0].composite is not None and group["rows"][1].composite is None  # no review score
-    assert "Not eligible for awards" in page and "Rectification required" in page  # 不具备评优资格, 需整改
+    assert "不具备评优资格" in page and "需整改" in page
     assert 'data-flag="rectification"' in page
     assert page.count('data-testid="ranking-row"') == 2
     assert "50%" in page and "20%" in page  # the weights on the page
@@ -331,7 +331,7 @@ def test_a_score_over_100_is_refused_on_its_row_and_nothing_is_saved(client, cou
     rows = {row["teacher"]: row for row in response.context["rows"]}
     assert rows[second]["form"].errors and not rows[first]["form"].errors
     page = response.content.decode()
-    assert "Enter a score from 0 to 100." in page and 'value="101"' in page and 'value="80"' in page
+    assert "请输入 0 到 100 之间的分数。" in page and 'value="101"' in page and 'value="80"' in page
 
 
 def test_weights_not_adding_up_to_100_are_refused(client, county):
@@ -348,7 +348,7 @@ def test_weights_not_adding_up_to_100_are_refused(client, county):
     with translation.override("en"):
         response = client.post(ASSESSMENT, data)
     assert response.status_code == 400 and not ScoringScheme.objects.exists()
-    assert "they add up to 110" in response.content.decode()
+    assert "现为 110" in response.content.decode()
     response = client.post(ASSESSMENT, {**data, "sessions_weight": 10, "sessions_target": 6})
     assert response.status_code == 302
     scheme = ScoringScheme.objects.get(year=YEAR)
@@ -366,7 +366,7 @@ def test_assessment_services_check_who_and_what(county):
     with pytest.raises(ValidationError):
         assessment.department_score_set(actor=county["org"], teacher=teacher, year=2019, score=80)
     weights = {"satisfaction_weight": 40, "rating_weight": 20, "review_weight": 30, "sessions_weight": 9}
-    with pytest.raises(ValidationError, match="add up to 100"):
+    with pytest.raises(ValidationError, match="权重之和须为 100"):
         assessment.scoring_scheme_set(actor=county["org"], year=YEAR, sessions_target=4, **weights)
     with pytest.raises(PermissionDenied):
         assessment.scoring_scheme_set(
