@@ -33,6 +33,7 @@ from lms.attendance.models import AttendanceChange, AttendanceRecord, Attendance
 from lms.demo import evaluation as demo_evaluation
 from lms.demo import schedule
 from lms.demo.seed import DEFAULT_SEED, county_counts
+from lms.evaluation import ranking as evaluation_ranking
 from lms.evaluation import results as evaluation_results
 from lms.evaluation import services as evaluation_services
 from lms.evaluation.models import (
@@ -560,23 +561,23 @@ def test_counts_add_up_to_the_answer_sheets(seeded):
 
 def test_the_ranking_flags_a_teacher_for_removal_and_one_for_rectification(seeded):
     year = timezone.localdate().year
-    rows = evaluation_results.teacher_ranking(year)
-    removal = [row for row in rows if evaluation_results.REMOVAL_RECOMMENDED in row.flags]
+    rows = evaluation_ranking.teacher_ranking(year)
+    removal = [row for row in rows if evaluation_ranking.REMOVAL_RECOMMENDED in row.flags]
     assert len(removal) == 1
-    assert evaluation_results.below(*removal[0].previous, 60)
-    rectify = [row for row in rows if row.flags[-1:] == [evaluation_results.RECTIFICATION]]
+    assert evaluation_ranking.below(*removal[0].previous, 60)
+    rectify = [row for row in rows if row.flags[-1:] == [evaluation_ranking.RECTIFICATION]]
     assert len(rectify) == 1
-    assert rectify[0].previous is None or not evaluation_results.below(*rectify[0].previous, 60)
+    assert rectify[0].previous is None or not evaluation_ranking.below(*rectify[0].previous, 60)
     rated = [row for row in rows if row.rated]
     assert len(rated) > 20
     rates = sorted(row.satisfaction_rate for row in rated)
     assert rates[len(rates) // 2] >= 85  # most are satisfied (five answers move a rate by 20 points)
     assert sum(rate >= 80 for rate in rates) > 0.8 * len(rates)
     assert any(
-        evaluation_results.NOT_AWARD_ELIGIBLE in row.flags and row.satisfaction_rate >= 60 for row in rated
+        evaluation_ranking.NOT_AWARD_ELIGIBLE in row.flags and row.satisfaction_rate >= 60 for row in rated
     )
     assert any(not row.flags for row in rated)
-    last_year = [row for row in evaluation_results.teacher_ranking(year - 1) if row.rated]
+    last_year = [row for row in evaluation_ranking.teacher_ranking(year - 1) if row.rated]
     assert removal[0].teacher in [row.teacher for row in last_year]
 
 

@@ -7,27 +7,15 @@ a page saying so."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.db.models.functions import ExtractYear
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from lms.evaluation import results
-from lms.evaluation.models import SessionEvaluation
-from lms.people.models import Teacher
+from lms.evaluation import results, selectors
 from lms.people.selectors import teacher_profile
 
 PER_PAGE = 50
-
-
-def own_evaluations(teacher: Teacher):
-    return (
-        SessionEvaluation.objects.filter(teacher=teacher)
-        .select_related("session__training_class__school")
-        .annotate(responses=Count("submissions"))
-        .order_by("-opens_at", "pk")
-    )
 
 
 def not_a_teacher(request):
@@ -41,7 +29,7 @@ def my_feedback(request):
         return not_a_teacher(request)
     now = timezone.now()
     minimum = results.min_responses()
-    page = Paginator(own_evaluations(teacher), PER_PAGE).get_page(request.GET.get("p"))
+    page = Paginator(selectors.teacher_evaluations(teacher), PER_PAGE).get_page(request.GET.get("p"))
     rows = [
         {
             "evaluation": evaluation,
@@ -51,13 +39,7 @@ def my_feedback(request):
         }
         for evaluation in page.object_list
     ]
-    years = (
-        SessionEvaluation.objects.filter(teacher=teacher)
-        .annotate(year=ExtractYear("session__starts_at"))
-        .values_list("year", flat=True)
-        .distinct()
-        .order_by("-year")
-    )
+    years = selectors.teacher_evaluation_years(teacher)
     context = {
         "teacher": teacher,
         "rows": rows,
@@ -76,11 +58,9 @@ def my_session_feedback(request, session_id: int):
     teacher = teacher_profile(request.user)
     if teacher is None:
         return not_a_teacher(request)
-    evaluation = get_object_or_404(
-        SessionEvaluation.objects.select_related("session__training_class__school", "teacher"),
-        session_id=session_id,
-        teacher=teacher,
-    )
+    evaluation = selectors.teacher_evaluation(teacher, session_id)
+    if evaluation is None:
+        raise Http404
     context = {
         "teacher": teacher,
         "evaluation": evaluation,

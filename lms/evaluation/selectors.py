@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from lms.attendance.models import AttendanceRecord
@@ -109,6 +110,35 @@ def evaluation_list(user) -> QuerySet[SessionEvaluation]:
             ),
         )
         .order_by("-opens_at", "pk")
+    )
+
+
+def teacher_evaluations(teacher: Teacher) -> QuerySet[SessionEvaluation]:
+    """A teacher's own evaluated sessions, latest first, with their response counts (one query)."""
+    return (
+        SessionEvaluation.objects.filter(teacher=teacher)
+        .select_related("session__training_class__school")
+        .annotate(responses=Count("submissions"))
+        .order_by("-opens_at", "pk")
+    )
+
+
+def teacher_evaluation_years(teacher: Teacher) -> list[int]:
+    """The years in which the teacher has evaluated sessions, latest first."""
+    return list(
+        SessionEvaluation.objects.filter(teacher=teacher)
+        .annotate(year=ExtractYear("session__starts_at"))
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
+
+
+def teacher_evaluation(teacher: Teacher, session_id: int) -> SessionEvaluation | None:
+    return (
+        SessionEvaluation.objects.select_related("session__training_class__school", "teacher")
+        .filter(session_id=session_id, teacher=teacher)
+        .first()
     )
 
 

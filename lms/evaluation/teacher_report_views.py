@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from lms.evaluation import results, selectors
+from lms.evaluation import ranking, results, selectors
 from lms.evaluation.admin.reports_common import PART_LABELS, flag_badges, signed
 from lms.people.models import Teacher
 from lms.people.selectors import is_org_dept
@@ -19,7 +19,7 @@ from lms.people.selectors import is_org_dept
 FIRST_YEAR = 2000
 
 
-def composite_parts(row: results.RankingRow) -> list[dict]:
+def composite_parts(row: ranking.RankingRow) -> list[dict]:
     parts = row.parts
     return [
         {
@@ -45,7 +45,7 @@ def teacher_report(request, teacher_id: int, year: int):
     now = timezone.now()
     year_result = results.teacher_year_result(teacher, year, now)
     # The ranking row of this teacher alone: its county rate still comes from the whole county.
-    (row,) = results.teacher_ranking(year, now, teachers=Teacher.objects.filter(pk=teacher.pk))
+    (row,) = ranking.teacher_ranking(year, now, teachers=Teacher.objects.filter(pk=teacher.pk))
     context = {
         "teacher": teacher,
         "year": year,

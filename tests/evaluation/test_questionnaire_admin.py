@@ -244,9 +244,7 @@ def test_bad_labels_and_options_are_shown_on_their_field(client, county):
         add_url(draft, RatingQuestion), common("满意度", labels=LABELS, counts_for_satisfaction="on")
     )
     assert response.status_code == 200
-    assert response.context["form"].errors["counts_for_satisfaction"] == [
-        "本问卷已有总体满意度题。"
-    ]
+    assert response.context["form"].errors["counts_for_satisfaction"] == ["本问卷已有总体满意度题。"]
     assert draft.questions.count() == count
     assert not Question.objects.filter(text__in=["互动", "形式", "满意度"]).exists()
 

@@ -19,7 +19,7 @@ from lms.evaluation import assessment, services
 from lms.evaluation.admin import reports_ranking
 from lms.evaluation.admin.reports_common import FLAG_LABELS
 from lms.evaluation.models import DepartmentScore, ScoringScheme
-from lms.evaluation.results import RECTIFICATION
+from lms.evaluation.ranking import RECTIFICATION
 from lms.people.models import TeacherCategory
 from tests import factories
 from tests.attendance.conftest import attend

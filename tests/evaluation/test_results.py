@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lms.evaluation import results
+from lms.evaluation import ranking, results
 from lms.evaluation.models import DepartmentScore, ScoringScheme
-from lms.evaluation.results import NOT_AWARD_ELIGIBLE, RECTIFICATION, REMOVAL_RECOMMENDED, satisfaction_flags
+from lms.evaluation.ranking import NOT_AWARD_ELIGIBLE, RECTIFICATION, REMOVAL_RECOMMENDED, satisfaction_flags
 from tests import factories
 from tests.evaluation.conftest import make_taught
 from tests.evaluation.helpers import answer_all
@@ -77,10 +77,10 @@ def test_composite_score_from_weighted_parts(taught):
         sessions_target=4,
     )
     now = evaluation.closes_at
-    row = next(r for r in results.teacher_ranking(2026, now=now) if r.teacher == taught["teacher"])
+    row = next(r for r in ranking.teacher_ranking(2026, now=now) if r.teacher == taught["teacher"])
     assert row.composite is None and row.missing_parts == ["review"]
     DepartmentScore.objects.create(teacher=taught["teacher"], year=2026, score=Decimal("80"))
-    row = next(r for r in results.teacher_ranking(2026, now=now) if r.teacher == taught["teacher"])
+    row = next(r for r in ranking.teacher_ranking(2026, now=now) if r.teacher == taught["teacher"])
     # Ratings: 4 questions × 6 × 4 = 96, overall 5+5+5+4+3+2 = 24 → mean 120/30 = 4 → 75 points.
     assert row.mean_rating == Decimal("4.00")
     assert row.satisfaction_rate == Decimal("66.7")
@@ -98,7 +98,7 @@ def test_ranking_orders_within_category_and_compares_with_the_county(county):
     second_teacher = factories.TeacherFactory(name="乙老师")
     now = evaluation.closes_at
     # Without composite scores, rank by satisfaction rate; a teacher without answers gets no rank.
-    rows = {r.teacher: r for r in results.teacher_ranking(2026, now=now)}
+    rows = {r.teacher: r for r in ranking.teacher_ranking(2026, now=now)}
     assert rows[first["teacher"]].rank == 1 and rows[second_teacher].rank is None
     assert rows[first["teacher"]].county_rate == Decimal("100.0")
     assert rows[first["teacher"]].vs_county == Decimal("0.0")
@@ -110,7 +110,7 @@ def test_ranking_orders_within_category_and_compares_with_the_county(county):
 def test_ranking_costs_the_same_queries_for_more_teachers_and_answers(county):
     def measure(year):
         with CaptureQueriesContext(connection) as queries:
-            rows = results.teacher_ranking(year, now=now)
+            rows = ranking.teacher_ranking(year, now=now)
         return len(queries), rows
 
     small = make_taught(county, members=5)

@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.evaluation import assessment, results
+from lms.evaluation import assessment, ranking
 from lms.evaluation.admin.reports_common import (
     FIRST_YEAR,
     PART_LABELS,
@@ -155,7 +155,7 @@ class AssessmentView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Template
                 initial={"score": saved.score, "note": saved.note} if saved else None,
             )
             rows.append({"teacher": teacher, "form": form, "saved": saved})
-        scheme = results.scoring_scheme(self.year)
+        scheme = ranking.scoring_scheme(self.year)
         weights_form = self.weights_form or WeightsForm(
             initial={
                 "satisfaction_weight": scheme.satisfaction_weight,

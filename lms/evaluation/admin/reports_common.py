@@ -14,13 +14,13 @@ from lms.attendance.admin.reports_common import (  # noqa: F401 (re-exported for
     report_year,
     year_choices,
 )
-from lms.evaluation import results
+from lms.evaluation import ranking
 from lms.people.selectors import is_org_dept, is_staff_user
 
 FLAG_LABELS = {
-    results.NOT_AWARD_ELIGIBLE: _("Not eligible for awards"),
-    results.RECTIFICATION: _("Rectification required"),
-    results.REMOVAL_RECOMMENDED: _("Removal from the pool recommended"),
+    ranking.NOT_AWARD_ELIGIBLE: _("Not eligible for awards"),
+    ranking.RECTIFICATION: _("Rectification required"),
+    ranking.REMOVAL_RECOMMENDED: _("Removal from the pool recommended"),
 }
 
 PART_LABELS = {

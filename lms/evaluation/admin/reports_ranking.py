@@ -2,7 +2,7 @@
 annual composite score, with satisfaction against the county, the five-year trend and the flags; the
 scoring scheme's weights on the page; downloadable as XLSX or CSV (the same table).
 
-`results.teacher_ranking` costs a fixed number of queries, so the page and the downloads do too,
+`ranking.teacher_ranking` costs a fixed number of queries, so the page and the downloads do too,
 however many teachers and answers there are."""
 
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from lms.attendance import exports
-from lms.evaluation import results
+from lms.evaluation import ranking
 from lms.evaluation.admin.reports_common import (
     FLAG_LABELS,
     PART_LABELS,
@@ -47,7 +47,7 @@ TAIL_HEADINGS = (
 
 
 def trend_years(year: int) -> list[int]:
-    return list(range(year - results.TREND_YEARS + 1, year + 1))
+    return list(range(year - ranking.TREND_YEARS + 1, year + 1))
 
 
 def ranking_headings(year: int) -> list:
@@ -56,7 +56,7 @@ def ranking_headings(year: int) -> list:
     return [*HEADINGS, *trend, *TAIL_HEADINGS]
 
 
-def ranking_groups(rows: list[results.RankingRow]) -> list[dict]:
+def ranking_groups(rows: list[ranking.RankingRow]) -> list[dict]:
     """The ranking per pool category, in the categories' order."""
     groups = {value: {"category": label, "rows": []} for value, label in TeacherCategory.choices}
     for row in rows:
@@ -64,7 +64,7 @@ def ranking_groups(rows: list[results.RankingRow]) -> list[dict]:
     return [group for group in groups.values() if group["rows"]]
 
 
-def export_cells(row: results.RankingRow) -> list:
+def export_cells(row: ranking.RankingRow) -> list:
     return [
         str(row.teacher.get_category_display()),
         row.rank or "",
@@ -97,7 +97,7 @@ class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
         fmt = request.GET.get("export")
         if fmt in exports.FORMATS:
             rows = [
-                row for group in ranking_groups(results.teacher_ranking(self.year)) for row in group["rows"]
+                row for group in ranking_groups(ranking.teacher_ranking(self.year)) for row in group["rows"]
             ]
             # The files go to the county's offices: headings, categories and flags in Chinese.
             with translation.override(exports.EXPORT_LANGUAGE):
@@ -114,8 +114,8 @@ class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rows = results.teacher_ranking(self.year)
-        scheme = rows[0].scheme if rows else results.scoring_scheme(self.year)
+        rows = ranking.teacher_ranking(self.year)
+        scheme = rows[0].scheme if rows else ranking.scoring_scheme(self.year)
         for row in rows:
             row.badges = flag_badges(row.flags)
             row.vs_county_display = signed(row.vs_county)
@@ -124,7 +124,7 @@ class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
             year=self.year,
             years=year_choices(self.year),
             groups=ranking_groups(rows),
-            summary=results.county_summary(rows),
+            summary=ranking.county_summary(rows),
             trend_years=trend_years(self.year),
             scheme=scheme,
             weights=[

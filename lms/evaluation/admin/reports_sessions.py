@@ -6,7 +6,7 @@ The list costs the same few queries however many rows it shows: counts come anno
 query over the answer counters."""
 
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from lms.evaluation.admin.reports_common import (
     report_year,
     year_choices,
 )
-from lms.evaluation.models import RATING_SCALE, SATISFIED_FROM, AnswerTally, SessionEvaluation
+from lms.evaluation.models import SessionEvaluation
 from lms.people.models import Teacher
 from lms.scheduling.selectors import can_manage_class, schools_for_user
 
@@ -35,23 +35,6 @@ PER_PAGE = 50
 def is_shown(evaluation: SessionEvaluation, now) -> bool:
     """The rule of `SessionResult.is_shown`, for a row of `evaluation_list` (annotated `responses`)."""
     return now >= evaluation.closes_at and evaluation.responses >= results.min_responses()
-
-
-def satisfaction_rates(evaluations: list[SessionEvaluation]) -> dict[int, object]:
-    """Each evaluation's satisfaction rate (its standard form's satisfaction item), one query."""
-    if not evaluations:
-        return {}
-    rows = (
-        AnswerTally.objects.filter(
-            evaluation__in=[evaluation.pk for evaluation in evaluations],
-            question__questionnaire_id=F("evaluation__standard_form_id"),
-            question__ratingquestion__counts_for_satisfaction=True,
-            value__gte=RATING_SCALE[0],
-        )
-        .values("evaluation_id")
-        .annotate(satisfied=Sum("count", filter=Q(value__gte=SATISFIED_FROM)), rated=Sum("count"))
-    )
-    return {row["evaluation_id"]: results.percent(row["satisfied"] or 0, row["rated"] or 0) for row in rows}
 
 
 class SessionResultsView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -87,7 +70,7 @@ class SessionResultsView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
         page = Paginator(self.evaluations(), PER_PAGE).get_page(self.request.GET.get("p"))
         evaluations = list(page.object_list)
         shown = [evaluation for evaluation in evaluations if is_shown(evaluation, now)]
-        rates = satisfaction_rates(shown)
+        rates = results.satisfaction_rates([evaluation.pk for evaluation in shown])
         rows = [
             {
                 "evaluation": evaluation,
