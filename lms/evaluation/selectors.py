@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
 from lms.attendance.models import AttendanceRecord
@@ -97,16 +97,27 @@ def evaluations_for_user(user) -> QuerySet[SessionEvaluation]:
     return evaluations.filter(condition)
 
 
+def _count_of(queryset) -> Subquery:
+    """A correlated COUNT(*) subquery (two joined counts would multiply each other's rows)."""
+    return Subquery(
+        queryset.order_by().values(group=Value(1)).annotate(total=Count("*")).values("total"),
+        output_field=IntegerField(),
+    )
+
+
 def evaluation_list(user) -> QuerySet[SessionEvaluation]:
     """The list of visible evaluations with their response and attendance counts (one query)."""
     return (
         evaluations_for_user(user)
         .annotate(
-            responses=Count("submissions", distinct=True),
-            eligible=Count(
-                "session__attendance",
-                filter=Q(session__attendance__status__in=EVALUATING_STATUSES),
-                distinct=True,
+            responses=Coalesce(_count_of(Submission.objects.filter(evaluation=OuterRef("pk"))), 0),
+            eligible=Coalesce(
+                _count_of(
+                    AttendanceRecord.objects.filter(
+                        session_id=OuterRef("session_id"), status__in=EVALUATING_STATUSES
+                    )
+                ),
+                0,
             ),
         )
         .order_by("-opens_at", "pk")
