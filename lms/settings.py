@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "lms.scheduling",
     "lms.attendance",
     "lms.evaluation",
+    "lms.classroom",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -173,6 +174,10 @@ ATTENDANCE_QR_SECONDS = env_int("ATTENDANCE_QR_SECONDS", 20)  # the venue's QR c
 ATTENDANCE_OPENS_MINUTES = env_int("ATTENDANCE_OPENS_MINUTES", 30)  # sign-in opens this long before
 ATTENDANCE_LATE_AFTER_MINUTES = env_int("ATTENDANCE_LATE_AFTER_MINUTES", 10)  # grace after the start
 ATTENDANCE_HOURS_PER_DAY = env_int("ATTENDANCE_HOURS_PER_DAY", 6)  # a "day" of training in the rules
+
+# --- Live classroom -------------------------------------------------------------------------------
+CLASSROOM_OPENS_MINUTES = env_int("CLASSROOM_OPENS_MINUTES", 15)  # the room opens this long before
+CLASSROOM_PRESENT_SHARE = env_int("CLASSROOM_PRESENT_SHARE", 80)  # % of the session online = present
 
 # --- Teacher evaluation -----------------------------------------------------------------------------
 EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end

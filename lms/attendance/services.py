@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -17,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.attendance import credit, qr
+from lms.attendance.models import (
+    ATTENDED_STATUSES as ATTENDED,
+)
 from lms.attendance.models import (
     AttendanceChange,
     AttendanceRecord,
@@ -303,6 +307,38 @@ def attendance_close_ended_sessions(*, now: datetime | None = None, since: datet
         ends_at__lte=now, ends_at__gt=since, training_class__status__in=PUBLIC_STATUSES
     ).select_related("training_class")
     return sum(attendance_close_session(session=session, now=now) for session in sessions)
+
+
+def attendance_credit_live(
+    *, session: Session, member: Member, minutes: int, now: datetime | None = None
+) -> AttendanceRecord | None:
+    """Credit the minutes a member was present in the live classroom: *present* from
+    `CLASSROOM_PRESENT_SHARE` % of the session on, else *left early* with those minutes. A record that
+    already credits as many minutes or more (signed in at the venue of a hybrid session, or marked by
+    staff) is kept. No minutes, no record (the end-of-session sweep marks the absent)."""
+    now = now or timezone.now()
+    full = credit.session_minutes(session)
+    minutes = max(0, min(int(minutes), full))
+    if minutes == 0:
+        return None
+    existing = AttendanceRecord.objects.filter(session=session, member=member).first()
+    if existing and existing.status in ATTENDED and existing.minutes >= minutes:
+        return existing
+    status = (
+        AttendanceStatus.PRESENT
+        if minutes * 100 >= settings.CLASSROOM_PRESENT_SHARE * full
+        else AttendanceStatus.LEFT_EARLY
+    )
+    record, _created = _write(
+        session=session,
+        member=member,
+        status=status,
+        source=AttendanceSource.LIVE,
+        minutes=minutes,
+        actor=None,
+        now=now,
+    )
+    return record
 
 
 @transaction.atomic

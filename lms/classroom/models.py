@@ -1,0 +1,75 @@
+"""Live rooms of live and hybrid sessions, and the presence intervals that become attendance minutes.
+
+A city big-classroom room may have township sub-classrooms (`parent`): their participants share the
+big room's media, while presence and attendance are kept per sub-classroom's own session.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class MediaMode(models.TextChoices):
+    MESH = "mesh", _("Browser to browser (small rooms)")
+    JANUS = "janus", _("Media server (Janus)")
+
+
+class LiveRoom(models.Model):
+    session = models.OneToOneField(
+        "scheduling.Session", on_delete=models.CASCADE, related_name="live_room", verbose_name=_("session")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sub_rooms",
+        verbose_name=_("big classroom followed"),
+    )
+    media = models.CharField(_("media"), max_length=8, choices=MediaMode.choices, default=MediaMode.MESH)
+    chat_muted = models.BooleanField(_("chat muted"), default=False)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("live room")
+        verbose_name_plural = _("live rooms")
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="live_room_not_its_own_parent"),
+            models.CheckConstraint(condition=Q(media__in=MediaMode.values), name="live_room_media_valid"),
+        ]
+
+    def __str__(self):
+        return str(self.session)
+
+
+class PresenceState(models.TextChoices):
+    PRESENT = "present", _("In the room")
+    AWAY = "away", _("Away (tab hidden or out of focus)")
+
+
+class PresenceInterval(models.Model):
+    """One stretch of one connection in a room: in the room, or away while connected. Open
+    (`ended_at` empty) while it lasts."""
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="presence")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(_("state"), max_length=8, choices=PresenceState.choices)
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("presence interval")
+        verbose_name_plural = _("presence intervals")
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["room", "user", "started_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=PresenceState.values), name="presence_state_valid"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="presence_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.state} {self.started_at:%H:%M}–{self.ended_at or ''}"

@@ -1,0 +1,125 @@
+"""Writes about live rooms: who may enter, presence as it changes, and live attendance at the end.
+
+The websocket consumer calls these for every join, leave and change of focus; `room_end` and the
+end-of-session sweep turn each enrolled member's presence into an attendance record (source
+"live classroom") with the minutes actually present, away time excluded."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lms.attendance.services import attendance_credit_live
+from lms.classroom.minutes import present_minutes
+from lms.classroom.models import LiveRoom, PresenceInterval, PresenceState
+from lms.people.models import Member
+from lms.people.selectors import is_org_dept, member_profile
+from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, Session
+from lms.scheduling.selectors import can_manage_class
+
+LIVE_DELIVERIES = (Delivery.LIVE, Delivery.HYBRID)
+
+
+def is_live(session: Session) -> bool:
+    return session.delivery in LIVE_DELIVERIES and session.training_class.status in PUBLIC_STATUSES
+
+
+def room_opens_at(session: Session) -> datetime:
+    return session.starts_at - timedelta(minutes=settings.CLASSROOM_OPENS_MINUTES)
+
+
+def participant_role(user, session: Session) -> str | None:
+    """How the user takes part in the session's room — teacher, staff or member — or None if they may
+    not enter (everyone else, including members of other classes)."""
+    if not user.is_authenticated:
+        return None
+    if session.teacher_id and session.teacher.user_id == user.pk:
+        return "teacher"
+    if is_org_dept(user) or can_manage_class(user, session.training_class):
+        return "staff"
+    member = member_profile(user)
+    if (
+        member
+        and member.enrollments.filter(
+            training_class_id=session.training_class_id, status=EnrollmentStatus.ENROLLED
+        ).exists()
+    ):
+        return "member"
+    return None
+
+
+def room_enter(*, user, session: Session, now: datetime | None = None) -> tuple[LiveRoom, str]:
+    """The session's room and the user's role in it, or PermissionDenied saying why not."""
+    now = now or timezone.now()
+    if not is_live(session):
+        raise PermissionDenied(_("This session is not taught live."))
+    role = participant_role(user, session)
+    if role is None:
+        raise PermissionDenied(_("Only the class's members, its teacher and staff may enter this room."))
+    room, _created = LiveRoom.objects.get_or_create(session=session)
+    if room.ended_at is not None:
+        raise PermissionDenied(_("The teacher has ended this class."))
+    if role == "member" and now < room_opens_at(session):
+        raise PermissionDenied(
+            _("The room opens at %(time)s.")
+            % {"time": timezone.localtime(room_opens_at(session)).strftime("%H:%M")}
+        )
+    if role == "member" and now >= session.ends_at:
+        raise PermissionDenied(_("This session has ended."))
+    return room, role
+
+
+@transaction.atomic
+def presence_set(*, room: LiveRoom, user, state: str | None, now: datetime | None = None) -> None:
+    """The user's presence from now on: in the room, away, or gone (None). Closes the open interval."""
+    now = now or timezone.now()
+    PresenceInterval.objects.filter(room=room, user=user, ended_at__isnull=True).update(ended_at=now)
+    if state is not None:
+        PresenceInterval.objects.create(room=room, user=user, state=PresenceState(state), started_at=now)
+
+
+def member_minutes(room: LiveRoom, user_id: int, until: datetime) -> int:
+    """Minutes the user was in the room and not away, within the session."""
+    session = room.session
+    present, away = [], []
+    for interval in PresenceInterval.objects.filter(room=room, user_id=user_id):
+        span = (interval.started_at, interval.ended_at or until)
+        (away if interval.state == PresenceState.AWAY else present).append(span)
+    return present_minutes(present, away, (session.starts_at, min(session.ends_at, until)))
+
+
+def live_attendance_close(*, room: LiveRoom, now: datetime | None = None) -> int:
+    """Credit every enrolled member who was in the room with their minutes. Idempotent; returns how
+    many records were written or kept."""
+    now = now or timezone.now()
+    session = room.session
+    user_ids = PresenceInterval.objects.filter(room=room).values_list("user_id", flat=True).distinct()
+    members = Member.objects.filter(
+        user_id__in=user_ids,
+        enrollments__training_class_id=session.training_class_id,
+        enrollments__status=EnrollmentStatus.ENROLLED,
+    )
+    credited = 0
+    for member in members:
+        minutes = member_minutes(room, member.user_id, now)
+        credited += (
+            attendance_credit_live(session=session, member=member, minutes=minutes, now=now) is not None
+        )
+    return credited
+
+
+@transaction.atomic
+def room_end(*, actor, room: LiveRoom, now: datetime | None = None) -> int:
+    """The teacher (or staff) ends the class: every presence closes and live attendance is credited."""
+    now = now or timezone.now()
+    if participant_role(actor, room.session) not in ("teacher", "staff"):
+        raise PermissionDenied(_("Only the teacher or staff may end the class."))
+    room = LiveRoom.objects.select_for_update().get(pk=room.pk)
+    if room.ended_at is None:
+        room.ended_at = now
+        room.save(update_fields=["ended_at"])
+    PresenceInterval.objects.filter(room=room, ended_at__isnull=True).update(ended_at=now)
+    return live_attendance_close(room=room, now=now)
