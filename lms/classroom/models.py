@@ -54,6 +54,8 @@ class PresenceInterval(models.Model):
 
     room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="presence")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    connection = models.CharField(_("connection"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=8, blank=True)  # teacher, staff or member
     state = models.CharField(_("state"), max_length=8, choices=PresenceState.choices)
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)
@@ -73,3 +75,24 @@ class PresenceInterval(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.state} {self.started_at:%H:%M}–{self.ended_at or ''}"
+
+
+class ChatMessage(models.Model):
+    """A chat line, kept so that a returning participant catches up; deleted lines keep who deleted."""
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="chat")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(_("message"), max_length=500)
+    sent_at = models.DateTimeField(_("sent at"))
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+        ordering = ["sent_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="chat_message_not_empty")]
+
+    def __str__(self):
+        return self.text[:50]

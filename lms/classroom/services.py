@@ -7,14 +7,14 @@ end-of-session sweep turn each enrolled member's presence into an attendance rec
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.attendance.services import attendance_credit_live
 from lms.classroom.minutes import present_minutes
-from lms.classroom.models import LiveRoom, PresenceInterval, PresenceState
+from lms.classroom.models import ChatMessage, LiveRoom, PresenceInterval, PresenceState
 from lms.people.models import Member
 from lms.people.selectors import is_org_dept, member_profile
 from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, Session
@@ -73,12 +73,25 @@ def room_enter(*, user, session: Session, now: datetime | None = None) -> tuple[
 
 
 @transaction.atomic
-def presence_set(*, room: LiveRoom, user, state: str | None, now: datetime | None = None) -> None:
-    """The user's presence from now on: in the room, away, or gone (None). Closes the open interval."""
+def presence_set(
+    *,
+    room: LiveRoom,
+    user,
+    state: str | None,
+    now: datetime | None = None,
+    connection: str = "",
+    role: str = "",
+) -> None:
+    """A connection's presence from now on: in the room, away, or gone (None). Closes that
+    connection's open interval (each tab or reconnect is its own connection; minutes merge them)."""
     now = now or timezone.now()
-    PresenceInterval.objects.filter(room=room, user=user, ended_at__isnull=True).update(ended_at=now)
+    PresenceInterval.objects.filter(
+        room=room, user=user, connection=connection, ended_at__isnull=True
+    ).update(ended_at=now)
     if state is not None:
-        PresenceInterval.objects.create(room=room, user=user, state=PresenceState(state), started_at=now)
+        PresenceInterval.objects.create(
+            room=room, user=user, connection=connection, role=role, state=PresenceState(state), started_at=now
+        )
 
 
 def member_minutes(room: LiveRoom, user_id: int, until: datetime) -> int:
@@ -123,3 +136,37 @@ def room_end(*, actor, room: LiveRoom, now: datetime | None = None) -> int:
         room.save(update_fields=["ended_at"])
     PresenceInterval.objects.filter(room=room, ended_at__isnull=True).update(ended_at=now)
     return live_attendance_close(room=room, now=now)
+
+
+# --- Chat ------------------------------------------------------------------------------------------
+
+CHAT_MAX_LENGTH = 500
+MODERATORS = ("teacher", "staff")
+
+
+def chat_post(*, room: LiveRoom, user, role: str, text: str, now: datetime | None = None) -> ChatMessage:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("Write something first."))
+    if len(text) > CHAT_MAX_LENGTH:
+        raise ValidationError(_("At most %(limit)s characters.") % {"limit": CHAT_MAX_LENGTH})
+    if role not in MODERATORS and LiveRoom.objects.filter(pk=room.pk, chat_muted=True).exists():
+        raise PermissionDenied(_("The teacher has muted the chat."))
+    return ChatMessage.objects.create(room=room, author=user, text=text, sent_at=now or timezone.now())
+
+
+def chat_delete(*, room: LiveRoom, role: str, actor, message_id: int) -> ChatMessage:
+    if role not in MODERATORS:
+        raise PermissionDenied(_("Only the teacher or staff may delete messages."))
+    message = ChatMessage.objects.filter(room=room, pk=message_id).first()
+    if message is None:
+        raise ValidationError(_("There is no such message."))
+    message.deleted_by = actor
+    message.save(update_fields=["deleted_by"])
+    return message
+
+
+def chat_mute(*, room: LiveRoom, role: str, muted: bool) -> None:
+    if role not in MODERATORS:
+        raise PermissionDenied(_("Only the teacher or staff may mute the chat."))
+    LiveRoom.objects.filter(pk=room.pk).update(chat_muted=muted)

@@ -1,0 +1,183 @@
+"""The live room's websocket on the real ASGI app: who gets in, presence, chat, moderation, errors,
+the rate limit and the end of the class."""
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
+
+from lms.asgi import application
+from lms.attendance.models import AttendanceRecord
+from lms.classroom import consumers
+from lms.classroom.models import PresenceInterval
+from lms.scheduling import services as scheduling
+from lms.scheduling.models import Delivery, SessionKind
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+async def close_worker_thread_connections():
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+@sync_to_async
+def make_room(county):
+    """Today's class of township A whose leader lecture is live now (started 5 minutes ago)."""
+    teacher_user = factories.UserFactory(first_name="张老师")
+    teacher = factories.TeacherFactory(user=teacher_user)
+    training_class = factories.training_class(
+        county["town_a"], timezone.localdate(), teacher=teacher, point=county["point_a"], publish=True
+    )
+    scheduling.enrolment_add(actor=county["org"], training_class=training_class, members=[county["member_a"]])
+    lecture = training_class.sessions.get(kind=SessionKind.LEADER_LECTURE)
+    now = timezone.now()
+    type(lecture).objects.filter(pk=lecture.pk).update(
+        starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=55), delivery=Delivery.LIVE
+    )
+    return {"session": lecture, "teacher": teacher_user, "member": county["member_a"].user}
+
+
+@sync_to_async
+def cookie_for(user):
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def join(session, user=None, origin="http://127.0.0.1:8000"):
+    headers = [(b"origin", origin.encode())]
+    if user is not None:
+        headers.append((b"cookie", (await cookie_for(user)).encode()))
+    ws = WebsocketCommunicator(application, f"/ws/classroom/{session.pk}/", headers=headers)
+    connected, code = await ws.connect()
+    return ws, connected, code
+
+
+async def until(ws, kind):
+    """The next message of a type (skipping participant updates and others)."""
+    for _ in range(20):
+        message = await ws.receive_json_from(timeout=3)
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind}")
+
+
+@pytest.fixture
+def room(county):
+    return county
+
+
+async def test_outsiders_anonymous_and_foreign_origins_are_refused(county):
+    room = await make_room(county)
+    for user, code in ((county["member_b"].user, 4403), (None, 4401)):
+        _ws, connected, closed = await join(room["session"], user)
+        assert not connected and closed == code
+    _ws, connected, _code = await join(room["session"], room["member"], origin="https://evil.example")
+    assert not connected
+
+
+async def test_presence_chat_and_moderation(county):
+    room = await make_room(county)
+    teacher, _c, _ = await join(room["session"], room["teacher"])
+    welcome = await until(teacher, "welcome")
+    assert welcome["role"] == "teacher" and welcome["chat"] == [] and welcome["chat_muted"] is False
+    member, connected, _ = await join(room["session"], room["member"])
+    assert connected
+    assert (await until(member, "welcome"))["role"] == "member"
+    people = (await until(teacher, "participants"))["participants"]
+    while len(people) < 2:
+        people = (await until(teacher, "participants"))["participants"]
+    assert [p["role"] for p in people] == ["teacher", "member"]
+
+    await member.send_json_to({"type": "presence", "state": "away"})
+    people = (await until(teacher, "participants"))["participants"]
+    assert {p["role"]: p["state"] for p in people}["member"] == "away"
+
+    await member.send_json_to({"type": "chat.send", "text": "老师好"})
+    said = await until(teacher, "chat.message")
+    assert said["text"] == "老师好" and (await until(member, "chat.message"))["id"] == said["id"]
+
+    await member.send_json_to({"type": "chat.mute", "muted": True})
+    assert "只有授课教师或工作人员" in (await until(member, "error"))["message"]
+    await teacher.send_json_to({"type": "chat.mute", "muted": True})
+    assert (await until(member, "chat.muted"))["muted"] is True
+    await member.send_json_to({"type": "chat.send", "text": "还能说话吗"})
+    assert "禁言" in (await until(member, "error"))["message"]
+
+    await teacher.send_json_to({"type": "chat.delete", "id": said["id"]})
+    assert (await until(member, "chat.deleted"))["id"] == said["id"]
+
+    # A returning member catches up: the deleted line is there without its text, chat is muted.
+    await member.disconnect()
+    again, _c, _ = await join(room["session"], room["member"])
+    welcome = await until(again, "welcome")
+    assert welcome["chat_muted"] is True
+    assert [(m["deleted"], m["text"]) for m in welcome["chat"]] == [(True, "")]
+    await again.disconnect()
+    await teacher.disconnect()
+
+
+async def test_malformed_messages_get_errors_and_the_connection_stays(county, monkeypatch):
+    monkeypatch.setattr(consumers, "RATE_MESSAGES", 100)  # this test sends more than a person would
+    room = await make_room(county)
+    member, _c, _ = await join(room["session"], room["member"])
+    await until(member, "welcome")
+    for bad in ("{not json", "[1, 2]", '{"kind": "chat"}', '{"type": "launch"}', '{"type": 5}'):
+        await member.send_to(text_data=bad)
+        assert (await until(member, "error"))["message"]
+    for bad in (
+        {"type": "presence", "state": "sleeping"},
+        {"type": "chat.send", "text": ""},
+        {"type": "chat.send", "text": "长" * 501},
+        {"type": "chat.send"},
+        {"type": "chat.delete", "id": "x"},
+    ):
+        await member.send_json_to(bad)
+        assert (await until(member, "error"))["type"] == "error"
+    await member.send_json_to({"type": "chat.send", "text": "还在"})
+    assert (await until(member, "chat.message"))["text"] == "还在"
+    await member.disconnect()
+
+
+async def test_a_flood_is_rate_limited(county):
+    room = await make_room(county)
+    member, _c, _ = await join(room["session"], room["member"])
+    await until(member, "welcome")
+    for index in range(14):
+        await member.send_json_to({"type": "presence", "state": "present" if index % 2 else "away"})
+    # Ten within the window are taken (each answered with the participants), the other four refused;
+    # one more participants message is the member's own arrival.
+    answers = [await member.receive_json_from(timeout=3) for _ in range(15)]
+    errors = [answer["message"] for answer in answers if answer["type"] == "error"]
+    assert errors == ["消息发送太多太快，请稍后再试。"] * 4
+    assert sum(answer["type"] == "participants" for answer in answers) == 11
+    await member.disconnect()
+
+
+async def test_the_teacher_ends_the_class_for_everyone_and_attendance_is_credited(county):
+    room = await make_room(county)
+    teacher, _c, _ = await join(room["session"], room["teacher"])
+    member, _c, _ = await join(room["session"], room["member"])
+    await until(member, "welcome")
+    # Present since the start (the join is moved back 5 minutes, to when the lecture began).
+    await sync_to_async(PresenceInterval.objects.filter(user=room["member"]).update)(
+        started_at=room["session"].starts_at
+    )
+    await member.send_json_to({"type": "class.end"})
+    assert (await until(member, "error"))["type"] == "error"
+    await teacher.send_json_to({"type": "class.end"})
+    assert (await until(member, "class.ended"))["type"] == "class.ended"
+    assert (await member.receive_output(timeout=3))["type"] == "websocket.close"
+    record = await sync_to_async(AttendanceRecord.objects.get)(
+        session=room["session"], member=county["member_a"]
+    )
+    assert (record.source, record.status, record.minutes) == ("live", "left_early", 5)
+    _ws, connected, code = await join(room["session"], room["member"])
+    assert not connected and code == 4403
