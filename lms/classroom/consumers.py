@@ -6,11 +6,18 @@ Messages are JSON objects with a `type`. From the client:
   for the teacher and staff);
 - `{"type": "chat.delete", "id": <message id>}` and `{"type": "chat.mute", "muted": true | false}`:
   teacher and staff only;
+- `{"type": "hand.raise"}`, `{"type": "hand.lower"}` (own hand) or `{"type": "hand.lower", "user": <id>}`
+  (teacher and staff);
+- `{"type": "poll.open", "question": "...", "options": ["...", ...]}` and `{"type": "poll.close"}`:
+  teacher and staff; `{"type": "poll.vote", "choice": <option index>}`: anyone, once per poll
+  (voting again changes the vote);
+- `{"type": "participant.remove", "user": <id>}`: teacher and staff; that person's connections close;
 - `{"type": "class.end"}`: teacher and staff only; closes every connection and credits attendance.
 From the server:
-- `welcome` (your role, participants, chat history, whether chat is muted) on connecting, so a
-  returning participant catches up;
-- `participants`, `chat.message`, `chat.deleted`, `chat.muted`, `class.ended`;
+- `welcome` (your role, participants, chat history, whether chat is muted, raised hands, the current
+  poll) on connecting, so a returning participant catches up;
+- `participants`, `chat.message`, `chat.deleted`, `chat.muted`, `hands`, `poll`, `removed`,
+  `class.ended`;
 - `error` with a message in the user's language, for anything malformed, unknown, refused or too fast.
 
 Connections are refused (closed with 4403) for anyone who may not enter (services.room_enter), and
@@ -150,7 +157,54 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(services.room_end)(actor=self.user, room=self.room)
         await self.channel_layer.group_send(self.group, {"type": "room.ended"})
 
+    async def on_hand_raise(self, content):
+        await database_sync_to_async(services.hand_raise)(room=self.room, user=self.user)
+        await self._broadcast_hands()
+
+    async def on_hand_lower(self, content):
+        user_id = content.get("user")
+        if user_id is not None and (not isinstance(user_id, int) or isinstance(user_id, bool)):
+            raise ValidationError(_("“user” must be a participant's id."))
+        await database_sync_to_async(services.hand_lower)(
+            room=self.room, actor=self.user, role=self.role, user_id=user_id
+        )
+        await self._broadcast_hands()
+
+    async def on_poll_open(self, content):
+        question, options = content.get("question"), content.get("options")
+        if not isinstance(question, str) or not isinstance(options, list):
+            raise ValidationError(_("A poll needs a question and a list of options."))
+        await database_sync_to_async(services.poll_open)(
+            room=self.room, role=self.role, question=question, options=options
+        )
+        await self._broadcast_poll()
+
+    async def on_poll_close(self, content):
+        await database_sync_to_async(services.poll_close)(room=self.room, role=self.role)
+        await self._broadcast_poll()
+
+    async def on_poll_vote(self, content):
+        await database_sync_to_async(services.poll_vote)(
+            room=self.room, user=self.user, choice=content.get("choice")
+        )
+        await self._broadcast_poll()
+
+    async def on_participant_remove(self, content):
+        user_id = content.get("user")
+        if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id == self.user.pk:
+            raise ValidationError(_("“user” must be another participant's id."))
+        await database_sync_to_async(services.participant_remove)(
+            room=self.room, role=self.role, user_id=user_id
+        )
+        await self.channel_layer.group_send(self.group, {"type": "room.remove", "user": user_id})
+
     HANDLERS = {
+        "hand.raise": on_hand_raise,
+        "hand.lower": on_hand_lower,
+        "poll.open": on_poll_open,
+        "poll.close": on_poll_close,
+        "poll.vote": on_poll_vote,
+        "participant.remove": on_participant_remove,
         "presence": on_presence,
         "chat.send": on_chat_send,
         "chat.delete": on_chat_delete,
@@ -168,6 +222,19 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
         self.group = None
         await self.close(code=4000)
+
+    async def room_remove(self, event):
+        if event["user"] != self.user.pk:
+            return
+        await self.send_json({"type": "removed"})
+        await self._presence(None)
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        group, self.group = self.group, None
+        await self.close(code=4003)
+        people = await database_sync_to_async(selectors.participants)(self.room)
+        await self.channel_layer.group_send(
+            group, {"type": "room.event", "event": "participants", "data": {"participants": people}}
+        )
 
     # --- Helpers -----------------------------------------------------------------------------------
 
@@ -191,10 +258,24 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             "participants": selectors.participants(self.room),
             "chat": selectors.chat_history(self.room),
             "chat_muted": self.room.chat_muted,
+            "hands": selectors.hands(self.room),
+            "poll": selectors.current_poll(self.room),
         }
 
     async def _broadcast_participants(self):
         people = await database_sync_to_async(selectors.participants)(self.room)
         await self.channel_layer.group_send(
             self.group, {"type": "room.event", "event": "participants", "data": {"participants": people}}
+        )
+
+    async def _broadcast_hands(self):
+        queue = await database_sync_to_async(selectors.hands)(self.room)
+        await self.channel_layer.group_send(
+            self.group, {"type": "room.event", "event": "hands", "data": {"hands": queue}}
+        )
+
+    async def _broadcast_poll(self):
+        poll = await database_sync_to_async(selectors.current_poll)(self.room)
+        await self.channel_layer.group_send(
+            self.group, {"type": "room.event", "event": "poll", "data": {"poll": poll}}
         )

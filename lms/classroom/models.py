@@ -96,3 +96,57 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return self.text[:50]
+
+
+class RaisedHand(models.Model):
+    """A raised hand, in the order raised; lowered by its owner or the teacher."""
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="hands")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    raised_at = models.DateTimeField(_("raised at"))
+
+    class Meta:
+        verbose_name = _("raised hand")
+        verbose_name_plural = _("raised hands")
+        ordering = ["raised_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_raised_hand_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} ✋"
+
+
+class Poll(models.Model):
+    """A quick single-choice poll the teacher opens and closes; results are live."""
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="polls")
+    question = models.CharField(_("question"), max_length=200)
+    options = models.JSONField(_("options"))
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room"], condition=Q(closed_at__isnull=True), name="one_open_poll_per_room"
+            ),
+        ]
+
+    def __str__(self):
+        return self.question
+
+
+class PollVote(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    choice = models.PositiveSmallIntegerField(_("choice"))
+
+    class Meta:
+        verbose_name = _("poll vote")
+        verbose_name_plural = _("poll votes")
+        constraints = [models.UniqueConstraint(fields=["poll", "user"], name="one_vote_per_poll_and_user")]
+
+    def __str__(self):
+        return f"{self.poll_id}: {self.choice}"

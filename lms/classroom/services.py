@@ -14,7 +14,15 @@ from django.utils.translation import gettext as _
 
 from lms.attendance.services import attendance_credit_live
 from lms.classroom.minutes import present_minutes
-from lms.classroom.models import ChatMessage, LiveRoom, PresenceInterval, PresenceState
+from lms.classroom.models import (
+    ChatMessage,
+    LiveRoom,
+    Poll,
+    PollVote,
+    PresenceInterval,
+    PresenceState,
+    RaisedHand,
+)
 from lms.people.models import Member
 from lms.people.selectors import is_org_dept, member_profile
 from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, Session
@@ -170,3 +178,70 @@ def chat_mute(*, room: LiveRoom, role: str, muted: bool) -> None:
     if role not in MODERATORS:
         raise PermissionDenied(_("Only the teacher or staff may mute the chat."))
     LiveRoom.objects.filter(pk=room.pk).update(chat_muted=muted)
+
+
+# --- Hands, polls, removal -------------------------------------------------------------------------
+
+
+def hand_raise(*, room: LiveRoom, user, now: datetime | None = None) -> None:
+    """Raise the user's hand (again raising keeps their place in the queue)."""
+    RaisedHand.objects.get_or_create(room=room, user=user, defaults={"raised_at": now or timezone.now()})
+
+
+def hand_lower(*, room: LiveRoom, actor, role: str, user_id: int | None = None) -> None:
+    """Lower one's own hand, or (teacher and staff) anyone's."""
+    target = actor.pk if user_id is None else user_id
+    if target != actor.pk and role not in MODERATORS:
+        raise PermissionDenied(_("Only the teacher or staff may lower another's hand."))
+    RaisedHand.objects.filter(room=room, user_id=target).delete()
+
+
+POLL_OPTIONS_MAX = 8
+
+
+@transaction.atomic
+def poll_open(
+    *, room: LiveRoom, role: str, question: str, options: list, now: datetime | None = None
+) -> Poll:
+    if role not in MODERATORS:
+        raise PermissionDenied(_("Only the teacher or staff may open a poll."))
+    question = (question or "").strip()
+    texts = [option.strip() for option in options if isinstance(option, str) and option.strip()]
+    if not question or len(question) > 200:
+        raise ValidationError(_("A poll needs a question of at most 200 characters."))
+    if not 2 <= len(texts) <= POLL_OPTIONS_MAX or len(texts) != len(options) or len(set(texts)) != len(texts):
+        raise ValidationError(
+            _("A poll needs 2 to %(limit)s different, non-empty options.") % {"limit": POLL_OPTIONS_MAX}
+        )
+    now = now or timezone.now()
+    Poll.objects.filter(room=room, closed_at__isnull=True).update(closed_at=now)
+    return Poll.objects.create(room=room, question=question, options=texts, opened_at=now)
+
+
+def poll_close(*, room: LiveRoom, role: str, now: datetime | None = None) -> Poll | None:
+    if role not in MODERATORS:
+        raise PermissionDenied(_("Only the teacher or staff may close a poll."))
+    poll = Poll.objects.filter(room=room, closed_at__isnull=True).first()
+    if poll is not None:
+        poll.closed_at = now or timezone.now()
+        poll.save(update_fields=["closed_at"])
+    return poll
+
+
+def poll_vote(*, room: LiveRoom, user, choice) -> Poll:
+    """Vote in the open poll (voting again changes the vote)."""
+    poll = Poll.objects.filter(room=room, closed_at__isnull=True).first()
+    if poll is None:
+        raise ValidationError(_("No poll is open."))
+    if not isinstance(choice, int) or isinstance(choice, bool) or not 0 <= choice < len(poll.options):
+        raise ValidationError(_("Choose one of the poll's options."))
+    PollVote.objects.update_or_create(poll=poll, user=user, defaults={"choice": choice})
+    return poll
+
+
+def participant_remove(*, room: LiveRoom, role: str, user_id: int) -> None:
+    """Teacher or staff remove someone from the room (their connections are closed by the consumer)."""
+    if role not in MODERATORS:
+        raise PermissionDenied(_("Only the teacher or staff may remove a participant."))
+    if not PresenceInterval.objects.filter(room=room, user_id=user_id).exists():
+        raise ValidationError(_("That person is not in the room."))

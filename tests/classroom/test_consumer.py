@@ -181,3 +181,61 @@ async def test_the_teacher_ends_the_class_for_everyone_and_attendance_is_credite
     assert (record.source, record.status, record.minutes) == ("live", "left_early", 5)
     _ws, connected, code = await join(room["session"], room["member"])
     assert not connected and code == 4403
+
+
+async def test_hands_queue_polls_and_removal(county):
+    room = await make_room(county)
+    second = await sync_to_async(factories.MemberFactory)(branch=county["branch_a"])
+    training_class = await sync_to_async(lambda: room["session"].training_class)()
+    await sync_to_async(scheduling.enrolment_add)(
+        actor=county["org"], training_class=training_class, members=[second]
+    )
+    teacher, _c, _ = await join(room["session"], room["teacher"])
+    first, _c, _ = await join(room["session"], room["member"])
+    other, _c, _ = await join(room["session"], second.user)
+    for ws in (teacher, first, other):
+        await until(ws, "welcome")
+
+    await other.send_json_to({"type": "hand.raise"})
+    await until(teacher, "hands")
+    await first.send_json_to({"type": "hand.raise"})
+    queue = (await until(teacher, "hands"))["hands"]
+    while len(queue) < 2:
+        queue = (await until(teacher, "hands"))["hands"]
+    assert [hand["id"] for hand in queue] == [second.user_id, room["member"].pk]  # in the order raised
+    await first.send_json_to({"type": "hand.lower", "user": second.user_id})
+    assert "只有授课教师或工作人员" in (await until(first, "error"))["message"]
+    await teacher.send_json_to({"type": "hand.lower", "user": second.user_id})
+    queue = (await until(teacher, "hands"))["hands"]
+    while len(queue) != 1:
+        queue = (await until(teacher, "hands"))["hands"]
+    assert queue[0]["id"] == room["member"].pk
+
+    await first.send_json_to({"type": "poll.open", "question": "讲得清楚吗", "options": ["清楚", "一般"]})
+    assert (await until(first, "error"))["type"] == "error"
+    await teacher.send_json_to({"type": "poll.open", "question": "讲得清楚吗", "options": ["清楚", "一般"]})
+    assert (await until(first, "poll"))["poll"]["counts"] == [0, 0]
+    await first.send_json_to({"type": "poll.vote", "choice": 0})
+    await other.send_json_to({"type": "poll.vote", "choice": 1})
+    await other.send_json_to({"type": "poll.vote", "choice": 0})  # changes their vote
+    await other.send_json_to({"type": "poll.vote", "choice": 7})
+    assert (await until(other, "error"))["type"] == "error"
+    poll = (await until(teacher, "poll"))["poll"]
+    while poll["counts"] != [2, 0]:
+        poll = (await until(teacher, "poll"))["poll"]
+    await teacher.send_json_to({"type": "poll.close"})
+    poll = (await until(first, "poll"))["poll"]
+    while poll["open"]:
+        poll = (await until(first, "poll"))["poll"]
+    assert poll["counts"] == [2, 0]
+    await first.send_json_to({"type": "poll.vote", "choice": 1})
+    assert (await until(first, "error"))["type"] == "error"
+
+    await teacher.send_json_to({"type": "participant.remove", "user": second.user_id})
+    assert (await until(other, "removed"))["type"] == "removed"
+    assert (await other.receive_output(timeout=3))["type"] == "websocket.close"
+    people = (await until(teacher, "participants"))["participants"]
+    while second.user_id in [p["id"] for p in people]:
+        people = (await until(teacher, "participants"))["participants"]
+    await first.disconnect()
+    await teacher.disconnect()
