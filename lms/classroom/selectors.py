@@ -1,10 +1,13 @@
 """Reads about a live room: who is in it now, and the recent chat (for a returning participant)."""
 
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand
+from lms.classroom.services import member_minutes
 
 CHAT_HISTORY = 100
+ROLE_LABELS = {"teacher": _("Teacher"), "staff": _("Staff"), "member": _("Member")}
 
 
 def participants(room: LiveRoom) -> list[dict]:
@@ -65,3 +68,39 @@ def poll_payload(poll: Poll | None) -> dict | None:
 def current_poll(room: LiveRoom) -> dict | None:
     """The open poll, else the latest closed one (its results stay up)."""
     return poll_payload(Poll.objects.filter(room=room).order_by("-opened_at", "-id").first())
+
+
+def presence_timeline(room: LiveRoom, until) -> list[dict]:
+    """Each participant's stretches in the room and away, placed on the session's time line (left and
+    width in % of the session, for drawing), with the minutes they count for."""
+    session = room.session
+    start, end = session.starts_at, session.ends_at
+    length = (end - start).total_seconds()
+    rows: dict[int, dict] = {}
+    for interval in (
+        PresenceInterval.objects.filter(room=room).select_related("user").order_by("started_at", "id")
+    ):
+        row = rows.setdefault(
+            interval.user_id,
+            {
+                "user": interval.user,
+                "name": interval.user.get_full_name() or interval.user.get_username(),
+                "role": interval.role,
+                "role_label": ROLE_LABELS.get(interval.role, ""),
+                "spans": [],
+            },
+        )
+        stop = interval.ended_at or until
+        low, high = max(interval.started_at, start), min(stop, end)
+        row["spans"].append(
+            {
+                "state": interval.state,
+                "from": interval.started_at,
+                "until": interval.ended_at,
+                "left": round(max(0.0, (low - start).total_seconds() / length * 100), 2),
+                "width": round(max(0.0, (high - low).total_seconds() / length * 100), 2),
+            }
+        )
+    for user_id, row in rows.items():
+        row["minutes"] = member_minutes(room, user_id, until)
+    return sorted(rows.values(), key=lambda r: (r["role"] != "teacher", r["role"] != "staff", r["name"]))

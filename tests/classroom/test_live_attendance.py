@@ -92,3 +92,22 @@ def test_a_better_record_is_kept_and_members_cannot_end_the_class(live):
     assert (record.source, record.minutes) == ("qr", 60)
     with pytest.raises(PermissionDenied, match="结束"):
         services.room_enter(user=live["member_a"].user, session=live["lecture"], now=at(live, 11))
+
+
+def test_staff_read_the_presence_timeline_others_get_404(client, live):
+    room, _role = services.room_enter(user=live["member_a"].user, session=live["lecture"], now=at(live, 0))
+    member = live["member_a"].user
+    services.presence_set(room=room, user=member, state="present", now=at(live, 0), role="member")
+    services.presence_set(room=room, user=member, state="away", now=at(live, 30), role="member")
+    services.presence_set(room=room, user=member, state=None, now=at(live, 45), role="member")
+    services.room_end(actor=live["staff_a"], room=room, now=at(live, 60))
+    url = f"/admin/classroom/sessions/{live['lecture'].pk}/timeline/"
+    client.force_login(live["staff_a"])
+    page = client.get(url).content.decode()
+    assert f'data-user="{member.pk}" data-minutes="30"' in page
+    assert "left: 0.0%; width: 50.0%" in page and "left: 50.0%; width: 25.0%" in page
+    assert "提前离开" in page or "早退" in page  # left early, credited by the live classroom
+    roll_call = client.get(f"/admin/attendance/roll-call/sessions/{live['lecture'].pk}/").content.decode()
+    assert 'data-testid="timeline-link"' in roll_call
+    client.force_login(live["staff_b"])
+    assert client.get(url).status_code == 404
