@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("lms.scheduling.urls")),
     path("", include("lms.attendance.urls")),
     path("", include("lms.evaluation.urls")),
+    path("", include("lms.classroom.urls")),
     path("", include("lms.evaluation.feedback_urls")),
     path("search/", course_views.search, name="search"),
 ]

@@ -111,3 +111,16 @@ def test_staff_read_the_presence_timeline_others_get_404(client, live):
     assert 'data-testid="timeline-link"' in roll_call
     client.force_login(live["staff_b"])
     assert client.get(url).status_code == 404
+
+
+def test_the_room_page_for_members_and_a_refusal_for_others(client, live):
+    from unittest import mock
+
+    with mock.patch("django.utils.timezone.now", return_value=at(live, 0)):
+        client.force_login(live["member_a"].user)
+        page = client.get(f"/classroom/{live['lecture'].pk}/")
+        assert page.status_code == 200 and 'data-role="member"' in page.content.decode()
+        assert "lms/classroom.js" in page.content.decode()
+        client.force_login(live["member_b"].user)
+        refused = client.get(f"/classroom/{live['lecture'].pk}/")
+        assert refused.status_code == 403 and "只有本班学员" in refused.content.decode()

@@ -1,0 +1,22 @@
+"""The live room's page (phone first): video area, participants, chat, hands and the poll. The page
+talks to /ws/classroom/<session id>/ (see consumers.py) from lms/static/lms/classroom.js."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+
+from lms.classroom import services
+from lms.scheduling.models import Session
+
+
+@login_required
+def live_room(request, session_id: int):
+    session = get_object_or_404(Session.objects.select_related("training_class", "teacher"), pk=session_id)
+    try:
+        room, role = services.room_enter(user=request.user, session=session)
+    except PermissionDenied as refused:
+        return render(
+            request, "classroom/refused.html", {"session": session, "message": str(refused)}, status=403
+        )
+    context = {"session": session, "room": room, "role": role, "moderator": role in services.MODERATORS}
+    return render(request, "classroom/room.html", context)
