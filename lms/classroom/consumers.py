@@ -219,22 +219,15 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_ended(self, event):
         await self.send_json({"type": "class.ended"})
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        self.group = None
-        await self.close(code=4000)
+        await self._leave(code=4000)
 
     async def room_remove(self, event):
         if event["user"] != self.user.pk:
             return
         await self.send_json({"type": "removed"})
         await self._presence(None)
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        group, self.group = self.group, None
-        await self.close(code=4003)
-        people = await database_sync_to_async(selectors.participants)(self.room)
-        await self.channel_layer.group_send(
-            group, {"type": "room.event", "event": "participants", "data": {"participants": people}}
-        )
+        group = await self._leave(code=4003)
+        await self._broadcast_participants(group)
 
     # --- Helpers -----------------------------------------------------------------------------------
 
@@ -262,10 +255,18 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             "poll": selectors.current_poll(self.room),
         }
 
-    async def _broadcast_participants(self):
+    async def _leave(self, code: int) -> str:
+        """Leave the room's group and close (so `disconnect` does nothing more); returns the group."""
+        group, self.group = self.group, None
+        await self.channel_layer.group_discard(group, self.channel_name)
+        await self.close(code=code)
+        return group
+
+    async def _broadcast_participants(self, group: str | None = None):
         people = await database_sync_to_async(selectors.participants)(self.room)
         await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "event": "participants", "data": {"participants": people}}
+            group or self.group,
+            {"type": "room.event", "event": "participants", "data": {"participants": people}},
         )
 
     async def _broadcast_hands(self):

@@ -10,6 +10,7 @@ the version they were opened with.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
@@ -39,11 +40,13 @@ def _check_edit(actor, questionnaire: Questionnaire) -> None:
         raise PermissionDenied(_("You may not change this questionnaire."))
 
 
+def _evaluations_using(questionnaire: Questionnaire):
+    """The session evaluations that were handed out with this version."""
+    return SessionEvaluation.objects.filter(Q(standard_form=questionnaire) | Q(school_form=questionnaire))
+
+
 def is_answered(questionnaire: Questionnaire) -> bool:
-    evaluations = SessionEvaluation.objects.filter(
-        standard_form=questionnaire
-    ) | SessionEvaluation.objects.filter(school_form=questionnaire)
-    return Submission.objects.filter(evaluation__in=evaluations).exists()
+    return Submission.objects.filter(evaluation__in=_evaluations_using(questionnaire)).exists()
 
 
 def _check_not_answered(questionnaire: Questionnaire) -> None:
@@ -128,10 +131,7 @@ def question_delete(*, actor, question: Question) -> None:
     questionnaire = Questionnaire.objects.select_for_update().get(pk=question.questionnaire_id)
     _check_edit(actor, questionnaire)
     _check_not_answered(questionnaire)
-    if (
-        SessionEvaluation.objects.filter(standard_form=questionnaire).exists()
-        or SessionEvaluation.objects.filter(school_form=questionnaire).exists()
-    ):
+    if _evaluations_using(questionnaire).exists():
         # Handed out but unanswered: its zero counters refer to the question; they go with it.
         question.tallies.all().delete()
     question.delete()
