@@ -178,6 +178,16 @@ ATTENDANCE_HOURS_PER_DAY = env_int("ATTENDANCE_HOURS_PER_DAY", 6)  # a "day" of 
 # --- Live classroom -------------------------------------------------------------------------------
 CLASSROOM_OPENS_MINUTES = env_int("CLASSROOM_OPENS_MINUTES", 15)  # the room opens this long before
 CLASSROOM_PRESENT_SHARE = env_int("CLASSROOM_PRESENT_SHARE", 80)  # % of the session online = present
+# Browser-to-browser video: the teacher's browser uploads one stream per viewer, so rooms beyond
+# this many viewers need the media server (Janus).
+CLASSROOM_SWEEP_GRACE_MINUTES = env_int("CLASSROOM_SWEEP_GRACE_MINUTES", 60)  # rooms nobody ended
+CLASSROOM_MESH_VIEWERS = env_int("CLASSROOM_MESH_VIEWERS", 8)
+# NAT traversal: STUN URLs (e.g. stun:turn.example.org:3478) and a TURN server (coturn) with the
+# shared secret of its `use-auth-secret` mode; browsers get short-lived TURN credentials.
+CLASSROOM_STUN_URLS = env_list("CLASSROOM_STUN_URLS")
+CLASSROOM_TURN_URLS = env_list("CLASSROOM_TURN_URLS")
+CLASSROOM_TURN_SECRET = env_str("CLASSROOM_TURN_SECRET")
+CLASSROOM_TURN_TTL_HOURS = env_int("CLASSROOM_TURN_TTL_HOURS", 12)
 
 # --- Teacher evaluation -----------------------------------------------------------------------------
 EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end

@@ -12,13 +12,26 @@ Messages are JSON objects with a `type`. From the client:
   teacher and staff; `{"type": "poll.vote", "choice": <option index>}`: anyone, once per poll
   (voting again changes the vote);
 - `{"type": "participant.remove", "user": <id>}`: teacher and staff; that person's connections close;
-- `{"type": "class.end"}`: teacher and staff only; closes every connection and credits attendance.
+- `{"type": "class.end"}`: teacher and staff only; closes every connection and credits attendance;
+- `{"type": "ping"}` every half minute: the connection is alive (its presence keeps counting);
+- video (WebRTC, see media.py): `{"type": "media.publish", "source": "camera" | "screen"}` and
+  `{"type": "media.stop"}` (teacher and staff); `{"type": "media.request"}` (a viewer asks for the
+  stream); `{"type": "media.signal", "to": <peer>, "description": {"type": "offer" | "answer",
+  "sdp": "..."}}` between the publisher and an admitted viewer (complete SDP, candidates included).
 From the server:
-- `welcome` (your role, participants, chat history, whether chat is muted, raised hands, the current
-  poll) on connecting, so a returning participant catches up;
-- `participants`, `chat.message`, `chat.deleted`, `chat.muted`, `hands`, `poll`, `removed`,
-  `class.ended`;
+- `welcome` (your role, your `peer` id, participants, chat history, whether chat is muted, raised
+  hands, the current poll, who publishes video, the ICE servers) on connecting, so a returning
+  participant catches up;
+- `participant` (one person's entry, or `null` when their last connection left), `chat.message`,
+  `chat.deleted`, `chat.muted`, `hands`, `poll`, `removed`, `class.ended`;
+- `media.publisher` (who sends video now, or `null`), `media.viewer` (to the publisher: a viewer to
+  send an offer to), `media.signal` (with `from`), `media.left` (to the publisher: a viewer went),
+  `media.full` (the mesh viewer limit is reached, with the message to show);
 - `error` with a message in the user's language, for anything malformed, unknown, refused or too fast.
+
+A sub-classroom's connections join its big classroom's group (the stage): they share its video,
+chat, hands and polls, and only the big classroom's teacher and staff moderate. Presence is written
+to the connection's own room, so attendance is kept per sub-classroom.
 
 Connections are refused (closed with 4403) for anyone who may not enter (services.room_enter), and
 the ASGI stack already refuses foreign origins and reads the session login. The room's group name is
@@ -34,12 +47,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from lms.classroom import selectors, services
-from lms.classroom.models import PresenceState
+from lms.classroom import media, selectors, services
+from lms.classroom.models import LiveRoom, PresenceState
 from lms.scheduling.models import Session
 
 RATE_MESSAGES = 10  # at most this many messages…
 RATE_SECONDS = 5  # …in this many seconds per connection
+MEDIA_RATE_MESSAGES = 40  # video signalling has its own budget: a publisher answers every viewer
+SDP_MAX_LENGTH = 60_000
 
 
 def room_group(room_id: int) -> str:
@@ -55,12 +70,14 @@ def _enter(user, session_id: int):
 
 
 class ClassroomConsumer(AsyncJsonWebsocketConsumer):
+    group = None
+
     async def connect(self):
         self.user = self.scope.get("user")
         # The user's chosen language (the switcher's cookie), else the site's: errors are in it.
         cookies = self.scope.get("cookies", {})
         self.language = cookies.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
-        self.sent_times: list[float] = []
+        self.sent_times: dict[str, list[float]] = {"room": [], "media": []}
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=4401)
             return
@@ -71,18 +88,22 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         except PermissionDenied:
             await self.close(code=4403)
             return
-        self.group = room_group(self.room.pk)
+        self.stage = self.room.stage
+        # Only the big classroom's own teacher and staff moderate it; a sub-classroom's staff follow.
+        self.moderator = self.role in services.MODERATORS and self.stage.pk == self.room.pk
+        self.group = room_group(self.stage.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self._presence(PresenceState.PRESENT)
         await self.send_json({"type": "welcome", "role": self.role, **(await self._state())})
-        await self._broadcast_participants()
+        await self._broadcast_participant()
 
     async def disconnect(self, code):
-        if getattr(self, "group", None):
+        if self.group:
             await self._presence(None)
+            await self._media_release()
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self._broadcast_participants()
+            await self._broadcast_participant()
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -96,21 +117,29 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             await self._receive(content)
 
     async def _receive(self, content):
-        if self._too_fast():
+        kind = content.get("type") if isinstance(content, dict) else None
+        if self._too_fast("media" if isinstance(kind, str) and kind.startswith("media.") else "room"):
             await self._error(_("Too many messages; slow down."))
             return
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+        if not isinstance(kind, str):
             await self._error(_("Messages must be JSON objects with a type."))
             return
-        handler = self.HANDLERS.get(content["type"])
+        handler = self.HANDLERS.get(kind)
         if handler is None:
-            await self._error(_("Unknown message type: %(type)s.") % {"type": content["type"][:40]})
+            await self._error(_("Unknown message type: %(type)s.") % {"type": kind[:40]})
             return
         try:
             await handler(self, content)
+        except media.VideoFull as full:
+            await self.send_json({"type": "media.full", "message": str(full)})
         except (PermissionDenied, ValidationError) as refused:
             message = refused.messages[0] if isinstance(refused, ValidationError) else str(refused)
             await self._error(message)
+
+    @property
+    def acting_role(self) -> str:
+        """The role moderation checks see: a sub-classroom's staff do not moderate the big room."""
+        return self.role if self.moderator or self.role not in services.MODERATORS else "follower"
 
     # --- Client messages ---------------------------------------------------------------------------
 
@@ -119,54 +148,53 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         if state not in PresenceState.values:
             raise ValidationError(_("Presence must be “present” or “away”."))
         await self._presence(state)
-        await self._broadcast_participants()
+        await self._broadcast_participant()
+
+    async def on_ping(self, content):
+        await database_sync_to_async(services.presence_seen)(connection=self.channel_name)
 
     async def on_chat_send(self, content):
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError(_("A chat message needs its text."))
         message = await database_sync_to_async(services.chat_post)(
-            room=self.room, user=self.user, role=self.role, text=text
+            room=self.stage, user=self.user, role=self.acting_role, text=text
         )
         payload = await database_sync_to_async(selectors.chat_payload)(message)
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "event": "chat.message", "data": payload}
-        )
+        await self._event("chat.message", payload)
 
     async def on_chat_delete(self, content):
         message_id = content.get("id")
-        if not isinstance(message_id, int) or isinstance(message_id, bool):
+        if not _is_id(message_id):
             raise ValidationError(_("Say which message to delete (its id)."))
         await database_sync_to_async(services.chat_delete)(
-            room=self.room, role=self.role, actor=self.user, message_id=message_id
+            room=self.stage, role=self.acting_role, actor=self.user, message_id=message_id
         )
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "event": "chat.deleted", "data": {"id": message_id}}
-        )
+        await self._event("chat.deleted", {"id": message_id})
 
     async def on_chat_mute(self, content):
         muted = content.get("muted")
         if not isinstance(muted, bool):
             raise ValidationError(_("“muted” must be true or false."))
-        await database_sync_to_async(services.chat_mute)(room=self.room, role=self.role, muted=muted)
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "event": "chat.muted", "data": {"muted": muted}}
-        )
+        await database_sync_to_async(services.chat_mute)(room=self.stage, role=self.acting_role, muted=muted)
+        await self._event("chat.muted", {"muted": muted})
 
     async def on_class_end(self, content):
-        await database_sync_to_async(services.room_end)(actor=self.user, room=self.room)
+        if not self.moderator:
+            raise PermissionDenied(_("Only the teacher or staff may end the class."))
+        await database_sync_to_async(services.room_end)(actor=self.user, room=self.stage)
         await self.channel_layer.group_send(self.group, {"type": "room.ended"})
 
     async def on_hand_raise(self, content):
-        await database_sync_to_async(services.hand_raise)(room=self.room, user=self.user)
+        await database_sync_to_async(services.hand_raise)(room=self.stage, user=self.user)
         await self._broadcast_hands()
 
     async def on_hand_lower(self, content):
         user_id = content.get("user")
-        if user_id is not None and (not isinstance(user_id, int) or isinstance(user_id, bool)):
+        if user_id is not None and not _is_id(user_id):
             raise ValidationError(_("“user” must be a participant's id."))
         await database_sync_to_async(services.hand_lower)(
-            room=self.room, actor=self.user, role=self.role, user_id=user_id
+            room=self.stage, actor=self.user, role=self.acting_role, user_id=user_id
         )
         await self._broadcast_hands()
 
@@ -175,47 +203,106 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(question, str) or not isinstance(options, list):
             raise ValidationError(_("A poll needs a question and a list of options."))
         await database_sync_to_async(services.poll_open)(
-            room=self.room, role=self.role, question=question, options=options
+            room=self.stage, role=self.acting_role, question=question, options=options
         )
         await self._broadcast_poll()
 
     async def on_poll_close(self, content):
-        await database_sync_to_async(services.poll_close)(room=self.room, role=self.role)
+        await database_sync_to_async(services.poll_close)(room=self.stage, role=self.acting_role)
         await self._broadcast_poll()
 
     async def on_poll_vote(self, content):
         await database_sync_to_async(services.poll_vote)(
-            room=self.room, user=self.user, choice=content.get("choice")
+            room=self.stage, user=self.user, choice=content.get("choice")
         )
         await self._broadcast_poll()
 
     async def on_participant_remove(self, content):
         user_id = content.get("user")
-        if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id == self.user.pk:
+        if not _is_id(user_id) or user_id == self.user.pk:
             raise ValidationError(_("“user” must be another participant's id."))
         await database_sync_to_async(services.participant_remove)(
-            room=self.room, role=self.role, user_id=user_id
+            stage=self.stage, actor=self.user, role=self.acting_role, user_id=user_id
         )
         await self.channel_layer.group_send(self.group, {"type": "room.remove", "user": user_id})
 
+    async def on_media_publish(self, content):
+        changed = await database_sync_to_async(media.publish)(
+            stage=self.stage,
+            user=self.user,
+            role=self.acting_role,
+            connection=self.channel_name,
+            source=content.get("source"),
+        )
+        await self._broadcast_publisher(renegotiate=changed)
+
+    async def on_media_stop(self, content):
+        if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
+            await self._broadcast_publisher(renegotiate=True)
+
+    async def on_media_request(self, content):
+        publisher = await database_sync_to_async(media.view)(
+            stage=self.stage, user=self.user, connection=self.channel_name
+        )
+        name = self.user.get_full_name() or self.user.get_username()
+        await self.channel_layer.send(
+            publisher,
+            {
+                "type": "peer.message",
+                "data": {"type": "media.viewer", "peer": self.channel_name, "name": name},
+            },
+        )
+
+    async def on_media_signal(self, content):
+        target, description = content.get("to"), content.get("description")
+        if (
+            not isinstance(target, str)
+            or not isinstance(description, dict)
+            or description.get("type") not in ("offer", "answer")
+            or not isinstance(description.get("sdp"), str)
+            or not 0 < len(description["sdp"]) <= SDP_MAX_LENGTH
+        ):
+            raise ValidationError(_("A signal needs “to” and a description with an offer or answer."))
+        allowed = await database_sync_to_async(media.signal_peer_ok)(
+            stage=self.stage, sender=self.channel_name, target=target
+        )
+        if not allowed:
+            raise PermissionDenied(_("Video signals go only between the publisher and its viewers."))
+        signal = {
+            "type": "media.signal",
+            "from": self.channel_name,
+            "description": {"type": description["type"], "sdp": description["sdp"]},
+        }
+        await self.channel_layer.send(target, {"type": "peer.message", "data": signal})
+
     HANDLERS = {
+        "presence": on_presence,
+        "ping": on_ping,
+        "chat.send": on_chat_send,
+        "chat.delete": on_chat_delete,
+        "chat.mute": on_chat_mute,
         "hand.raise": on_hand_raise,
         "hand.lower": on_hand_lower,
         "poll.open": on_poll_open,
         "poll.close": on_poll_close,
         "poll.vote": on_poll_vote,
         "participant.remove": on_participant_remove,
-        "presence": on_presence,
-        "chat.send": on_chat_send,
-        "chat.delete": on_chat_delete,
-        "chat.mute": on_chat_mute,
         "class.end": on_class_end,
+        "media.publish": on_media_publish,
+        "media.stop": on_media_stop,
+        "media.request": on_media_request,
+        "media.signal": on_media_signal,
     }
 
-    # --- Group events ------------------------------------------------------------------------------
+    # --- Group and peer events ---------------------------------------------------------------------
 
     async def room_event(self, event):
         await self.send_json({"type": event["event"], **event["data"]})
+
+    async def peer_message(self, event):
+        """A message addressed to this connection alone (video signalling)."""
+        if self.group:
+            await self.send_json(event["data"])
 
     async def room_ended(self, event):
         await self.send_json({"type": "class.ended"})
@@ -226,33 +313,60 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "removed"})
         await self._presence(None)
+        await self._media_release()
         group = await self._leave(code=4003)
-        await self._broadcast_participants(group)
+        await self._broadcast_participant(group)
 
     # --- Helpers -----------------------------------------------------------------------------------
 
-    def _too_fast(self) -> bool:
+    def _too_fast(self, bucket: str) -> bool:
         now = time.monotonic()
-        self.sent_times = [t for t in self.sent_times if now - t < RATE_SECONDS] + [now]
-        return len(self.sent_times) > RATE_MESSAGES
+        recent = [t for t in self.sent_times[bucket] if now - t < RATE_SECONDS] + [now]
+        self.sent_times[bucket] = recent
+        return len(recent) > (MEDIA_RATE_MESSAGES if bucket == "media" else RATE_MESSAGES)
 
     async def _error(self, message: str):
         await self.send_json({"type": "error", "message": message})
+
+    async def _event(self, name: str, data: dict, group: str | None = None):
+        await self.channel_layer.group_send(
+            group or self.group, {"type": "room.event", "event": name, "data": data}
+        )
 
     async def _presence(self, state):
         await database_sync_to_async(services.presence_set)(
             room=self.room, user=self.user, state=state, connection=self.channel_name, role=self.role
         )
 
+    async def _media_release(self):
+        """This connection goes: stop its broadcast, or free its viewer place and tell the publisher."""
+        if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
+            await self._broadcast_publisher(renegotiate=True)
+            return
+        if await database_sync_to_async(media.viewer_leave)(stage=self.stage, connection=self.channel_name):
+            publisher = await _publisher_connection(self.stage)
+            if publisher:
+                await self.channel_layer.send(
+                    publisher,
+                    {"type": "peer.message", "data": {"type": "media.left", "peer": self.channel_name}},
+                )
+
     @database_sync_to_async
     def _state(self) -> dict:
-        self.room.refresh_from_db(fields=["chat_muted"])
+        self.stage.refresh_from_db(
+            fields=["chat_muted", "publisher", "publisher_connection", "publisher_source"]
+        )
         return {
-            "participants": selectors.participants(self.room),
-            "chat": selectors.chat_history(self.room),
-            "chat_muted": self.room.chat_muted,
-            "hands": selectors.hands(self.room),
-            "poll": selectors.current_poll(self.room),
+            "peer": self.channel_name,
+            "moderator": self.moderator,
+            "participants": selectors.participants(self.stage),
+            "chat": selectors.chat_history(self.stage),
+            "chat_muted": self.stage.chat_muted,
+            "hands": selectors.hands(self.stage),
+            "poll": selectors.current_poll(self.stage),
+            "publisher": media.publisher_payload(self.stage),
+            "ice_servers": media.ice_servers(self.user),
+            "ping_seconds": services.PING_SECONDS,
         }
 
     async def _leave(self, code: int) -> str:
@@ -262,21 +376,35 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
         return group
 
-    async def _broadcast_participants(self, group: str | None = None):
-        people = await database_sync_to_async(selectors.participants)(self.room)
-        await self.channel_layer.group_send(
-            group or self.group,
-            {"type": "room.event", "event": "participants", "data": {"participants": people}},
+    async def _broadcast_participant(self, group: str | None = None):
+        """Only this person's entry (or null once they are gone): a join costs one small message per
+        connection, not the whole list."""
+        entries = await database_sync_to_async(selectors.participants)(self.stage, user_id=self.user.pk)
+        await self._event(
+            "participant", {"id": self.user.pk, "participant": entries[0] if entries else None}, group
         )
 
     async def _broadcast_hands(self):
-        queue = await database_sync_to_async(selectors.hands)(self.room)
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "event": "hands", "data": {"hands": queue}}
-        )
+        queue = await database_sync_to_async(selectors.hands)(self.stage)
+        await self._event("hands", {"hands": queue})
 
     async def _broadcast_poll(self):
-        poll = await database_sync_to_async(selectors.current_poll)(self.room)
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "event": "poll", "data": {"poll": poll}}
+        poll = await database_sync_to_async(selectors.current_poll)(self.stage)
+        await self._event("poll", {"poll": poll})
+
+    async def _broadcast_publisher(self, renegotiate: bool):
+        self.stage = await database_sync_to_async(LiveRoom.objects.select_related("publisher").get)(
+            pk=self.stage.pk
         )
+        await self._event(
+            "media.publisher", {"publisher": media.publisher_payload(self.stage), "renegotiate": renegotiate}
+        )
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@database_sync_to_async
+def _publisher_connection(stage) -> str:
+    return LiveRoom.objects.filter(pk=stage.pk).values_list("publisher_connection", flat=True).first() or ""

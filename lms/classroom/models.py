@@ -29,6 +29,12 @@ class LiveRoom(models.Model):
     )
     media = models.CharField(_("media"), max_length=8, choices=MediaMode.choices, default=MediaMode.MESH)
     chat_muted = models.BooleanField(_("chat muted"), default=False)
+    # Who is sending video now (one publisher per room), from which connection, camera or screen.
+    publisher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    publisher_connection = models.CharField(max_length=100, blank=True)
+    publisher_source = models.CharField(max_length=8, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     class Meta:
@@ -41,6 +47,11 @@ class LiveRoom(models.Model):
 
     def __str__(self):
         return str(self.session)
+
+    @property
+    def stage(self) -> "LiveRoom":
+        """The room whose media, chat, hands and polls this room shares: its big classroom, or itself."""
+        return self.parent if self.parent_id else self
 
 
 class PresenceState(models.TextChoices):
@@ -59,6 +70,9 @@ class PresenceInterval(models.Model):
     state = models.CharField(_("state"), max_length=8, choices=PresenceState.choices)
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    # Last sign of life of the connection (its pings). An interval a crashed server never closed
+    # counts only until shortly after this.
+    seen_at = models.DateTimeField(_("last seen"))
 
     class Meta:
         verbose_name = _("presence interval")
@@ -150,3 +164,77 @@ class PollVote(models.Model):
 
     def __str__(self):
         return f"{self.poll_id}: {self.choice}"
+
+
+class MediaViewer(models.Model):
+    """A connection receiving the publisher's video browser-to-browser; counted against the mesh
+    viewer limit (CLASSROOM_MESH_VIEWERS) and released when the connection goes."""
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="media_viewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    connection = models.CharField(max_length=100)
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "connection"], name="one_media_viewer_per_connection")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} @ {self.room_id}"
+
+
+class RoomRemoval(models.Model):
+    """Someone the teacher or staff removed: they may not come back into this room."""
+
+    room = models.ForeignKey(LiveRoom, on_delete=models.CASCADE, related_name="removals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    removed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("removal from a live room")
+        verbose_name_plural = _("removals from live rooms")
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_removal_per_room_and_user")]
+
+    def __str__(self):
+        return f"{self.user_id} ✕ {self.room_id}"
+
+
+class Terminal(models.Model):
+    """终端: the login of a screen in a township sub-classroom or at a village teaching point. It may
+    enter the live rooms of its township's classes (and so follow the big classroom they are linked
+    to); its presence is shown, but it is not a member and gets no attendance."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="classroom_terminal",
+        verbose_name=_("login"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    township = models.ForeignKey(
+        "wagtailcore.Page",
+        on_delete=models.PROTECT,
+        related_name="terminals",
+        verbose_name=_("township school"),
+    )
+    point = models.ForeignKey(
+        "wagtailcore.Page",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="point_terminals",
+        verbose_name=_("teaching point"),
+        help_text=_("Where the screen stands, if at a village teaching point."),
+    )
+
+    class Meta:
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
+        ordering = ["township__path", "name"]
+
+    def __str__(self):
+        return self.name

@@ -1,31 +1,53 @@
 """Reads about a live room: who is in it now, and the recent chat (for a returning participant)."""
 
+from datetime import timedelta
+
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand
-from lms.classroom.services import member_minutes
+from lms.classroom.services import PRESENCE_STALE_SECONDS, interval_end, member_minutes
 
 CHAT_HISTORY = 100
-ROLE_LABELS = {"teacher": _("Teacher"), "staff": _("Staff"), "member": _("Member")}
+ROLE_LABELS = {"teacher": _("Teacher"), "staff": _("Staff"), "terminal": _("Terminal"), "member": _("Member")}
+ROLE_ORDER = {"teacher": 0, "staff": 1, "terminal": 2, "member": 3}
 
 
-def participants(room: LiveRoom) -> list[dict]:
-    """Everyone with an open connection, once each: present if any of their connections is."""
+def _stage_rooms(stage: LiveRoom) -> dict[int, str]:
+    """The stage room and its sub-classrooms, each with the label its participants are shown with
+    (empty for the big room itself)."""
+    labels = {stage.pk: ""}
+    for room in LiveRoom.objects.filter(parent=stage).select_related("session__training_class__school"):
+        labels[room.pk] = room.session.training_class.school.title
+    return labels
+
+
+def participants(stage: LiveRoom, user_id: int | None = None) -> list[dict]:
+    """Everyone with an open connection to the stage or a sub-classroom following it, once each:
+    present if any of their connections is. With `user_id`, only that person (or nobody: gone)."""
+    rooms = _stage_rooms(stage)
+    alive = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
+    intervals = PresenceInterval.objects.filter(
+        room__in=rooms, ended_at__isnull=True, seen_at__gte=alive
+    ).select_related("user")
+    if user_id is not None:
+        intervals = intervals.filter(user_id=user_id)
     people: dict[int, dict] = {}
-    for interval in PresenceInterval.objects.filter(room=room, ended_at__isnull=True).select_related("user"):
+    for interval in intervals:
         entry = people.setdefault(
             interval.user_id,
             {
                 "id": interval.user_id,
                 "name": interval.user.get_full_name() or interval.user.get_username(),
                 "role": interval.role,
+                "classroom": rooms[interval.room_id],
                 "state": interval.state,
             },
         )
         if interval.state == "present":
             entry["state"] = "present"
-    return sorted(people.values(), key=lambda p: (p["role"] != "teacher", p["role"] != "staff", p["name"]))
+    return sorted(people.values(), key=lambda p: (ROLE_ORDER.get(p["role"], 9), p["classroom"], p["name"]))
 
 
 def chat_payload(message: ChatMessage) -> dict:
@@ -90,7 +112,7 @@ def presence_timeline(room: LiveRoom, until) -> list[dict]:
                 "spans": [],
             },
         )
-        stop = interval.ended_at or until
+        stop = interval_end(interval, until)
         low, high = max(interval.started_at, start), min(stop, end)
         row["spans"].append(
             {
@@ -103,4 +125,4 @@ def presence_timeline(room: LiveRoom, until) -> list[dict]:
         )
     for user_id, row in rows.items():
         row["minutes"] = member_minutes(room, user_id, until)
-    return sorted(rows.values(), key=lambda r: (r["role"] != "teacher", r["role"] != "staff", r["name"]))
+    return sorted(rows.values(), key=lambda r: (ROLE_ORDER.get(r["role"], 9), r["name"]))

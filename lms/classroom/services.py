@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from courses.models import CitySchoolPage, TownshipSchoolPage
 from lms.attendance.services import attendance_credit_live
 from lms.classroom.minutes import present_minutes
 from lms.classroom.models import (
@@ -22,6 +24,8 @@ from lms.classroom.models import (
     PresenceInterval,
     PresenceState,
     RaisedHand,
+    RoomRemoval,
+    Terminal,
 )
 from lms.people.models import Member
 from lms.people.selectors import is_org_dept, member_profile
@@ -29,6 +33,8 @@ from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, S
 from lms.scheduling.selectors import can_manage_class
 
 LIVE_DELIVERIES = (Delivery.LIVE, Delivery.HYBRID)
+PING_SECONDS = 30  # clients ping this often…
+PRESENCE_STALE_SECONDS = 90  # …and a connection silent this long is gone
 
 
 def is_live(session: Session) -> bool:
@@ -40,14 +46,16 @@ def room_opens_at(session: Session) -> datetime:
 
 
 def participant_role(user, session: Session) -> str | None:
-    """How the user takes part in the session's room — teacher, staff or member — or None if they may
-    not enter (everyone else, including members of other classes)."""
+    """How the user takes part in the session's room — teacher, staff, terminal or member — or None
+    if they may not enter (everyone else, including members of other classes)."""
     if not user.is_authenticated:
         return None
     if session.teacher_id and session.teacher.user_id == user.pk:
         return "teacher"
     if is_org_dept(user) or can_manage_class(user, session.training_class):
         return "staff"
+    if Terminal.objects.filter(user=user, township_id=session.training_class.school_id).exists():
+        return "terminal"
     member = member_profile(user)
     if (
         member
@@ -67,10 +75,12 @@ def room_enter(*, user, session: Session, now: datetime | None = None) -> tuple[
     role = participant_role(user, session)
     if role is None:
         raise PermissionDenied(_("Only the class's members, its teacher and staff may enter this room."))
-    room, _created = LiveRoom.objects.get_or_create(session=session)
-    if room.ended_at is not None:
+    room, _created = LiveRoom.objects.select_related("parent").get_or_create(session=session)
+    if room.ended_at is not None or (room.parent_id and room.parent.ended_at is not None):
         raise PermissionDenied(_("The teacher has ended this class."))
-    if role == "member" and now < room_opens_at(session):
+    if RoomRemoval.objects.filter(room=room, user=user).exists():
+        raise PermissionDenied(_("The teacher or staff removed you from this class."))
+    if role in ("member", "terminal") and now < room_opens_at(session):
         raise PermissionDenied(
             _("The room opens at %(time)s.")
             % {"time": timezone.localtime(room_opens_at(session)).strftime("%H:%M")}
@@ -98,8 +108,29 @@ def presence_set(
     ).update(ended_at=now)
     if state is not None:
         PresenceInterval.objects.create(
-            room=room, user=user, connection=connection, role=role, state=PresenceState(state), started_at=now
+            room=room,
+            user=user,
+            connection=connection,
+            role=role,
+            state=PresenceState(state),
+            started_at=now,
+            seen_at=now,
         )
+
+
+def presence_seen(*, connection: str, now: datetime | None = None) -> None:
+    """The connection is alive (its client pings every half minute)."""
+    PresenceInterval.objects.filter(connection=connection, ended_at__isnull=True).update(
+        seen_at=now or timezone.now()
+    )
+
+
+def interval_end(interval: PresenceInterval, until: datetime) -> datetime:
+    """Where an interval stops counting: its end, else now, but never long after the connection's last
+    sign of life (a server that crashed could not close it)."""
+    if interval.ended_at:
+        return interval.ended_at
+    return max(interval.started_at, min(until, interval.seen_at + timedelta(seconds=PRESENCE_STALE_SECONDS)))
 
 
 def member_minutes(room: LiveRoom, user_id: int, until: datetime) -> int:
@@ -107,7 +138,7 @@ def member_minutes(room: LiveRoom, user_id: int, until: datetime) -> int:
     session = room.session
     present, away = [], []
     for interval in PresenceInterval.objects.filter(room=room, user_id=user_id):
-        span = (interval.started_at, interval.ended_at or until)
+        span = (interval.started_at, interval_end(interval, until))
         (away if interval.state == PresenceState.AWAY else present).append(span)
     return present_minutes(present, away, (session.starts_at, min(session.ends_at, until)))
 
@@ -132,18 +163,48 @@ def live_attendance_close(*, room: LiveRoom, now: datetime | None = None) -> int
     return credited
 
 
-@transaction.atomic
 def room_end(*, actor, room: LiveRoom, now: datetime | None = None) -> int:
-    """The teacher (or staff) ends the class: every presence closes and live attendance is credited."""
-    now = now or timezone.now()
-    if participant_role(actor, room.session) not in ("teacher", "staff"):
+    """The teacher (or staff) ends the class: every presence closes and live attendance is credited,
+    in the big classroom and in each sub-classroom following it."""
+    if room.parent_id or participant_role(actor, room.session) not in MODERATORS:
         raise PermissionDenied(_("Only the teacher or staff may end the class."))
-    room = LiveRoom.objects.select_for_update().get(pk=room.pk)
-    if room.ended_at is None:
-        room.ended_at = now
-        room.save(update_fields=["ended_at"])
-    PresenceInterval.objects.filter(room=room, ended_at__isnull=True).update(ended_at=now)
-    return live_attendance_close(room=room, now=now)
+    return _room_close(room, now or timezone.now())
+
+
+@transaction.atomic
+def _room_close(room: LiveRoom, now: datetime) -> int:
+    credited = 0
+    for each in (
+        LiveRoom.objects.select_for_update().filter(Q(pk=room.pk) | Q(parent_id=room.pk)).order_by("pk")
+    ):
+        if each.ended_at is None:
+            each.ended_at = now
+            each.save(update_fields=["ended_at"])
+        PresenceInterval.objects.filter(room=each, ended_at__isnull=True).update(ended_at=now)
+        credited += live_attendance_close(room=each, now=now)
+    return credited
+
+
+def rooms_sweep(*, now: datetime | None = None) -> list[LiveRoom]:
+    """End the rooms nobody ended, CLASSROOM_SWEEP_GRACE_MINUTES after their session (so a class
+    that runs over is not cut off), crediting attendance as the teacher's end would. Returns them
+    (the caller tells any connection still open)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES)
+    stale = list(
+        LiveRoom.objects.filter(
+            ended_at__isnull=True, parent__isnull=True, session__ends_at__lte=cutoff
+        ).select_related("session__training_class")
+    )
+    for room in stale:
+        _room_close(room, now)
+    # A sub-classroom whose big classroom was unlinked or ended earlier closes on its own.
+    for room in LiveRoom.objects.filter(ended_at__isnull=True, session__ends_at__lte=cutoff).select_related(
+        "session__training_class"
+    ):
+        _room_close(room, now)
+        stale.append(room)
+    return stale
 
 
 # --- Chat ------------------------------------------------------------------------------------------
@@ -239,9 +300,58 @@ def poll_vote(*, room: LiveRoom, user, choice) -> Poll:
     return poll
 
 
-def participant_remove(*, room: LiveRoom, role: str, user_id: int) -> None:
-    """Teacher or staff remove someone from the room (their connections are closed by the consumer)."""
+def participant_remove(
+    *, stage: LiveRoom, actor, role: str, user_id: int, now: datetime | None = None
+) -> None:
+    """Teacher or staff remove someone from the class, for good: their connections are closed (by
+    the consumer) and they cannot come back into this room. Their minutes so far still count."""
     if role not in MODERATORS:
         raise PermissionDenied(_("Only the teacher or staff may remove a participant."))
-    if not PresenceInterval.objects.filter(room=room, user_id=user_id).exists():
+    rooms = LiveRoom.objects.filter(Q(pk=stage.pk) | Q(parent_id=stage.pk))
+    joined = PresenceInterval.objects.filter(room__in=rooms, user_id=user_id).values_list(
+        "room_id", flat=True
+    )
+    room_ids = set(joined)
+    if not room_ids:
         raise ValidationError(_("That person is not in the room."))
+    for room_id in room_ids:
+        RoomRemoval.objects.get_or_create(
+            room_id=room_id,
+            user_id=user_id,
+            defaults={"removed_by": actor, "removed_at": now or timezone.now()},
+        )
+
+
+# --- Sub-classrooms --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sub_classroom_link(*, actor, big_session: Session, session: Session) -> LiveRoom:
+    """A township's live session follows the city's big classroom: its members, staff and terminals
+    get the big room's video, chat, hands and polls, while presence and attendance stay with the
+    township session. Township staff link their own sessions; the city school may link any."""
+    if not can_manage_class(actor, session.training_class):
+        raise PermissionDenied(_("You may only link sessions of your own school's classes."))
+    if not (is_live(big_session) and is_live(session)):
+        raise ValidationError(_("Both sessions must be taught live and their classes published."))
+    if big_session.pk == session.pk or big_session.training_class.school.specific_class is not CitySchoolPage:
+        raise ValidationError(_("A big classroom is a live session of the city party school."))
+    if session.training_class.school.specific_class is not TownshipSchoolPage:
+        raise ValidationError(_("Only township schools' sessions can be sub-classrooms."))
+    if session.starts_at >= big_session.ends_at or big_session.starts_at >= session.ends_at:
+        raise ValidationError(_("The two sessions must overlap in time."))
+    big_room, _created = LiveRoom.objects.get_or_create(session=big_session)
+    room, _created = LiveRoom.objects.select_for_update().get_or_create(session=session)
+    if big_room.ended_at or room.ended_at:
+        raise ValidationError(_("That class has already ended."))
+    if room.sub_rooms.exists():
+        raise ValidationError(_("This session is itself a big classroom."))
+    room.parent = big_room
+    room.save(update_fields=["parent"])
+    return room
+
+
+def sub_classroom_unlink(*, actor, session: Session) -> None:
+    if not can_manage_class(actor, session.training_class):
+        raise PermissionDenied(_("You may only link sessions of your own school's classes."))
+    LiveRoom.objects.filter(session=session, ended_at__isnull=True).update(parent=None)

@@ -91,14 +91,14 @@ async def test_presence_chat_and_moderation(county):
     member, connected, _ = await join(room["session"], room["member"])
     assert connected
     assert (await until(member, "welcome"))["role"] == "member"
-    people = (await until(teacher, "participants"))["participants"]
-    while len(people) < 2:
-        people = (await until(teacher, "participants"))["participants"]
-    assert [p["role"] for p in people] == ["teacher", "member"]
+    joined = await until(teacher, "participant")
+    while joined["id"] != room["member"].pk:
+        joined = await until(teacher, "participant")
+    assert joined["participant"]["role"] == "member" and joined["participant"]["state"] == "present"
 
     await member.send_json_to({"type": "presence", "state": "away"})
-    people = (await until(teacher, "participants"))["participants"]
-    assert {p["role"]: p["state"] for p in people}["member"] == "away"
+    update = await until(teacher, "participant")
+    assert update["id"] == room["member"].pk and update["participant"]["state"] == "away"
 
     await member.send_json_to({"type": "chat.send", "text": "老师好"})
     said = await until(teacher, "chat.message")
@@ -152,12 +152,12 @@ async def test_a_flood_is_rate_limited(county):
     await until(member, "welcome")
     for index in range(14):
         await member.send_json_to({"type": "presence", "state": "present" if index % 2 else "away"})
-    # Ten within the window are taken (each answered with the participants), the other four refused;
-    # one more participants message is the member's own arrival.
+    # Ten within the window are taken (each answered with the member's entry), the other four refused;
+    # one more participant message is the member's own arrival.
     answers = [await member.receive_json_from(timeout=3) for _ in range(15)]
     errors = [answer["message"] for answer in answers if answer["type"] == "error"]
     assert errors == ["消息发送太多太快，请稍后再试。"] * 4
-    assert sum(answer["type"] == "participants" for answer in answers) == 11
+    assert sum(answer["type"] == "participant" for answer in answers) == 11
     await member.disconnect()
 
 
@@ -234,8 +234,11 @@ async def test_hands_queue_polls_and_removal(county):
     await teacher.send_json_to({"type": "participant.remove", "user": second.user_id})
     assert (await until(other, "removed"))["type"] == "removed"
     assert (await other.receive_output(timeout=3))["type"] == "websocket.close"
-    people = (await until(teacher, "participants"))["participants"]
-    while second.user_id in [p["id"] for p in people]:
-        people = (await until(teacher, "participants"))["participants"]
+    update = await until(teacher, "participant")
+    while update["id"] != second.user_id:
+        update = await until(teacher, "participant")
+    assert update["participant"] is None
+    _ws, connected, code = await join(room["session"], second.user)  # removed for good
+    assert not connected and code == 4403
     await first.disconnect()
     await teacher.disconnect()

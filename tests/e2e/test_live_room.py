@@ -1,6 +1,6 @@
-"""A live lecture in real browsers on a real ASGI server: the teacher's page and a member's phone
-page see each other; the member's chat line and raised hand show up on the teacher's page, and a
-hidden tab shows the member as away."""
+"""A live lecture in real browsers on a real ASGI server. The teacher's browser sends its (fake)
+camera over WebRTC and two members' phones receive it; a member's chat line and raised hand show up
+on the teacher's page, and a hidden tab shows the member as away."""
 
 from datetime import timedelta
 
@@ -11,8 +11,9 @@ from django.utils import timezone
 from lms.scheduling import services as scheduling
 from lms.scheduling.models import Delivery, SessionKind
 from tests import factories
+from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.servers import free_port, start_server
-from tests.services import need_postgres
+from tests.services import need_chromium, need_postgres
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +26,27 @@ def server():
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
+
+
+# Chromium's fake camera and microphone, permission prompts answered yes; host candidates as plain
+# addresses (this machine has no multicast DNS to resolve Chromium's .local ones).
+MEDIA_ARGS = [
+    *CHROMIUM_ARGS,
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+
+@pytest.fixture(scope="module")
+def media_chromium():
+    executable = need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=MEDIA_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
@@ -42,7 +64,12 @@ def lecture(county):
         point=county["point_a"],
         publish=True,
     )
-    scheduling.enrolment_add(actor=county["org"], training_class=training_class, members=[member])
+    second = factories.MemberFactory(
+        user=factories.UserFactory(username="member2", first_name="李红梅", password="demo"),
+        name="李红梅",
+        branch=county["branch_a"],
+    )
+    scheduling.enrolment_add(actor=county["org"], training_class=training_class, members=[member, second])
     session = training_class.sessions.get(kind=SessionKind.LEADER_LECTURE)
     now = timezone.now()
     type(session).objects.filter(pk=session.pk).update(
@@ -57,35 +84,69 @@ def logged_in(context, base, username):
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
 
 
-def test_chat_and_a_raised_hand_reach_the_teacher(chromium, server, lecture):
-    teacher_context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    phone_context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+def playing(page):
+    """The page's stage video shows frames (non-zero size) and its time advances."""
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=stage-video]'); return v.videoWidth > 0 }",
+        timeout=30_000,
     )
-    for context in (teacher_context, phone_context):
-        context.set_default_timeout(15_000)
+    before = page.evaluate("document.querySelector('[data-testid=stage-video]').currentTime")
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=stage-video]').currentTime > {before} + 0.5",
+        timeout=15_000,
+    )
+    return page.evaluate(
+        "(() => { const v = document.querySelector('[data-testid=stage-video]');"
+        " return [v.videoWidth, v.videoHeight]; })()"
+    )
+
+
+def test_video_reaches_two_phones_and_chat_and_a_hand_reach_the_teacher(media_chromium, server, lecture):
+    teacher_context = media_chromium.new_context(viewport={"width": 1280, "height": 900})
+    phone_contexts = [
+        media_chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        for _ in range(2)
+    ]
+    for context in (teacher_context, *phone_contexts):
+        context.set_default_timeout(20_000)
     logged_in(teacher_context, server, "teacher1")
-    logged_in(phone_context, server, "member1")
-    teacher, phone = teacher_context.new_page(), phone_context.new_page()
+    logged_in(phone_contexts[0], server, "member1")
+    logged_in(phone_contexts[1], server, "member2")
+    teacher = teacher_context.new_page()
     teacher.goto(f"{server}/classroom/{lecture.pk}/")
-    phone.goto(f"{server}/classroom/{lecture.pk}/")
-    teacher.locator("[data-testid=participant][data-role=member]").wait_for()
+    teacher.get_by_test_id("publish-camera").click()
+    teacher.get_by_test_id("stage-source").filter(has_text="张老师").wait_for()
+
+    phones = [context.new_page() for context in phone_contexts]
+    for phone in phones:
+        phone.goto(f"{server}/classroom/{lecture.pk}/")
+    for phone in phones:
+        width, height = playing(phone)
+        assert width > 0 and height > 0
+        assert "张老师" in phone.get_by_test_id("stage-source").inner_text()
+    assert teacher.get_by_test_id("viewer-count").inner_text() == "2"
+    phone = phones[0]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
     phone.fill("#chat-text", "老师，能再讲一遍吗？")
     phone.press("#chat-text", "Enter")
     teacher.get_by_text("老师，能再讲一遍吗？").wait_for()
     phone.get_by_test_id("raise-hand").tap()
     teacher.locator("[data-testid=hand]").filter(has_text="王建国").wait_for()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
     phone.evaluate("window.dispatchEvent(new Event('blur'))")  # the member switches away
     teacher.locator("[data-testid=participant][data-role=member][data-state=away]").wait_for()
-    teacher_context.close()
-    phone_context.close()
+
+    # A dropped connection comes back by itself and the video resumes.
+    phone.evaluate("window.dispatchEvent(new Event('focus'))")
+    phones[1].reload()
+    playing(phones[1])
+    for context in (teacher_context, *phone_contexts):
+        context.close()
 
 
-def test_outsiders_get_a_clear_refusal(chromium, server, lecture, county):
-    context = chromium.new_context()
+def test_outsiders_get_a_clear_refusal(media_chromium, server, lecture, county):
+    context = media_chromium.new_context()
     client = Client()
     client.force_login(county["member_b"].user)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server}])

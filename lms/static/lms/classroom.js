@@ -1,12 +1,12 @@
 /* The live room's client: one websocket (see lms/classroom/consumers.py for the message types),
-   presence from page visibility and focus, chat, hands, the poll, and reconnection with back-off. */
+   presence from page visibility and focus, chat, hands, the poll, video over WebRTC (the teacher
+   publishes, everyone else receives; see lms/classroom/media.py), and reconnection with back-off. */
 (function () {
   "use strict";
   const room = document.getElementById("room");
   if (!room) return;
-  const role = room.dataset.role;
   const me = Number(room.dataset.user);
-  const moderator = role === "teacher" || role === "staff";
+  const moderator = room.dataset.moderator === "1";
   const $ = (id) => document.getElementById(id);
   let socket = null;
   let retry = 0;
@@ -25,13 +25,23 @@
 
   function status(message) { $("room-status").textContent = message; }
 
-  function showParticipants(people) {
-    const list = $("participants");
-    list.replaceChildren(...people.map((p) => {
-      const item = text("li", p.name + (p.state === "away" ? " (" + room.dataset.labelAway + ")" : ""),
-        { "data-testid": "participant", "data-role": p.role, "data-state": p.state });
+  const people = new Map();
+  const roleOrder = { teacher: 0, staff: 1, terminal: 2, member: 3 };
+
+  function showParticipants() {
+    const sorted = [...people.values()].sort((a, b) =>
+      (roleOrder[a.role] ?? 9) - (roleOrder[b.role] ?? 9) || a.classroom.localeCompare(b.classroom) || a.name.localeCompare(b.name));
+    $("participants").replaceChildren(...sorted.map((p) => {
+      const label = p.name + (p.classroom ? " · " + p.classroom : "") + (p.state === "away" ? " (" + room.dataset.labelAway + ")" : "");
+      const item = text("li", label, { "data-testid": "participant", "data-role": p.role, "data-state": p.state, "data-user": p.id });
+      if (moderator && p.id !== me && p.role !== "teacher") {
+        const remove = text("button", room.dataset.labelRemove, { type: "button", class: "link" });
+        remove.addEventListener("click", () => { if (confirm(room.dataset.confirmRemove)) send({ type: "participant.remove", user: p.id }); });
+        item.append(" ", remove);
+      }
       return item;
     }));
+    $("participant-count").textContent = people.size;
   }
 
   function showHands(hands) {
@@ -78,17 +88,145 @@
     box.replaceChildren(text("p", poll.question, { "data-open": poll.open ? "1" : "0" }), list);
   }
 
+  // --- Video -------------------------------------------------------------------------------------
+  const video = $("stage-video");
+  let iceServers = [];
+  let myPeer = null;
+  let camera = null;        // publisher: the camera and microphone
+  let screen = null;        // publisher: the shared screen, while sharing
+  let source = null;        // publisher: "camera" or "screen"
+  const viewers = new Map(); // publisher: viewer peer -> RTCPeerConnection
+  let viewing = null;       // viewer: { peer, pc } of the publisher it receives
+  let pinging = null;
+
+  function stageNote(message) { $("stage-note").textContent = message || ""; }
+
+  function gathered(pc) {  // complete SDP (candidates included): one message each way per viewer
+    return new Promise((resolve) => {
+      if (pc.iceGatheringState === "complete") return resolve();
+      pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") resolve(); });
+      setTimeout(resolve, 3000);
+    });
+  }
+
+  function videoTrack() { return (source === "screen" && screen ? screen : camera).getVideoTracks()[0]; }
+
+  async function offerTo(peer) {
+    if (viewers.has(peer)) viewers.get(peer).close();
+    const pc = new RTCPeerConnection({ iceServers });
+    viewers.set(peer, pc);
+    const stream = new MediaStream([videoTrack(), ...camera.getAudioTracks()]);
+    stream.getTracks().forEach((track) => pc.addTrack(track, stream));
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    send({ type: "media.signal", to: peer, description: { type: "offer", sdp: pc.localDescription.sdp } });
+    $("viewer-count").textContent = viewers.size;
+  }
+
+  async function publish(kind) {
+    $("room-error").textContent = "";
+    try {
+      if (!camera) camera = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+      if (kind === "screen" && !screen) {
+        screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
+        screen.getVideoTracks()[0].addEventListener("ended", () => { screen = null; publish("camera"); });
+      }
+    } catch (error) {
+      $("room-error").textContent = room.dataset.labelNoDevice + " (" + error.name + ")";
+      return;
+    }
+    if (kind === "camera" && screen) { screen.getTracks().forEach((t) => t.stop()); screen = null; }
+    source = kind;
+    video.srcObject = new MediaStream([videoTrack()]);
+    video.muted = true;  // no echo of oneself
+    viewers.forEach((pc) => pc.getSenders().filter((s) => s.track && s.track.kind === "video").forEach((s) => s.replaceTrack(videoTrack())));
+    send({ type: "media.publish", source: kind });
+    $("publish-stop").hidden = false;
+  }
+
+  function unpublish() {
+    [camera, screen].forEach((stream) => stream && stream.getTracks().forEach((t) => t.stop()));
+    camera = screen = source = null;
+    viewers.forEach((pc) => pc.close());
+    viewers.clear();
+    video.srcObject = null;
+    send({ type: "media.stop" });
+    $("publish-stop").hidden = true;
+  }
+
+  function stopViewing() {
+    if (viewing) viewing.pc && viewing.pc.close();
+    viewing = null;
+  }
+
+  function follow(publisher) {  // everyone but the publisher receives the publisher's video
+    const label = $("stage-source");
+    label.textContent = publisher ? publisher.name + " · " + (publisher.source === "screen" ? room.dataset.labelScreen : room.dataset.labelCamera) : "";
+    if (publisher && publisher.peer === myPeer) return;
+    if (!publisher) { stopViewing(); if (!camera) { video.srcObject = null; stageNote(room.dataset.labelNoVideo); } return; }
+    if (camera) { stageNote(room.dataset.labelOtherPublisher); return; }
+    if (viewing && viewing.peer === publisher.peer) return;
+    stopViewing();
+    viewing = { peer: publisher.peer, pc: null };
+    stageNote(room.dataset.labelVideoConnecting);
+    send({ type: "media.request" });
+  }
+
+  async function answer(from, description) {
+    if (!viewing || viewing.peer !== from) return;
+    if (viewing.pc) viewing.pc.close();
+    const pc = new RTCPeerConnection({ iceServers });
+    viewing.pc = pc;
+    pc.addEventListener("track", (event) => {
+      if (video.srcObject !== event.streams[0]) video.srcObject = event.streams[0];
+      stageNote("");
+      $("sound-on").hidden = !video.muted;
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed" && viewing && viewing.pc === pc) {  // ask again for a new offer
+        stageNote(room.dataset.labelVideoConnecting);
+        setTimeout(() => send({ type: "media.request" }), 2000);
+      }
+    });
+    await pc.setRemoteDescription(description);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    send({ type: "media.signal", to: from, description: { type: "answer", sdp: pc.localDescription.sdp } });
+  }
+
   const handlers = {
     welcome(m) {
       status("✓");
-      showParticipants(m.participants);
+      myPeer = m.peer;
+      iceServers = m.ice_servers;
+      clearInterval(pinging);  // pings keep this connection's presence counting
+      pinging = setInterval(() => send({ type: "ping" }), m.ping_seconds * 1000);
+      people.clear();
+      m.participants.forEach((p) => people.set(p.id, p));
+      showParticipants();
       $("chat").replaceChildren(...m.chat.map(chatLine));
       $("muted-badge").hidden = !m.chat_muted;
       showHands(m.hands);
       showPoll(m.poll);
       retry = 0;
+      stopViewing();
+      viewers.forEach((pc) => pc.close());
+      viewers.clear();
+      if (camera) send({ type: "media.publish", source });  // back after a drop: go on sending
+      follow(m.publisher);
     },
-    participants: (m) => showParticipants(m.participants),
+    participant(m) {
+      if (m.participant) people.set(m.id, m.participant); else people.delete(m.id);
+      showParticipants();
+    },
+    "media.publisher": (m) => follow(m.publisher),
+    "media.viewer": (m) => { if (camera) offerTo(m.peer); },
+    "media.left": (m) => { const pc = viewers.get(m.peer); if (pc) pc.close(); viewers.delete(m.peer); $("viewer-count").textContent = viewers.size; },
+    "media.signal"(m) {
+      if (m.description.type === "offer") answer(m.from, m.description);
+      else if (viewers.has(m.from)) viewers.get(m.from).setRemoteDescription(m.description);
+    },
+    "media.full": (m) => { stopViewing(); stageNote(m.message); },
     "chat.message": (m) => $("chat").append(chatLine(m)),
     "chat.deleted": (m) => {
       const line = $("chat").querySelector('[data-id="' + m.id + '"]');
@@ -97,10 +235,17 @@
     "chat.muted": (m) => { $("muted-badge").hidden = !m.muted; if ($("mute-toggle")) $("mute-toggle").checked = m.muted; },
     hands: (m) => showHands(m.hands),
     poll: (m) => showPoll(m.poll),
-    removed() { ended = true; status(room.dataset.labelRemoved); },
-    "class.ended"() { ended = true; status(room.dataset.labelEnded); },
+    removed() { ended = true; status(room.dataset.labelRemoved); leaveStage(); },
+    "class.ended"() { ended = true; status(room.dataset.labelEnded); leaveStage(); },
     error: (m) => { $("room-error").textContent = m.message; },
   };
+
+  function leaveStage() {
+    stopViewing();
+    [camera, screen].forEach((stream) => stream && stream.getTracks().forEach((t) => t.stop()));
+    viewers.forEach((pc) => pc.close());
+    video.srcObject = null;
+  }
 
   let focused = document.hasFocus();
 
@@ -148,6 +293,13 @@
   }
   const mute = $("mute-toggle");
   if (mute) mute.addEventListener("change", () => send({ type: "chat.mute", muted: mute.checked }));
+  const publishCamera = $("publish-camera");
+  if (publishCamera) {
+    publishCamera.addEventListener("click", () => publish("camera"));
+    $("publish-screen").addEventListener("click", () => publish("screen"));
+    $("publish-stop").addEventListener("click", unpublish);
+  }
+  $("sound-on").addEventListener("click", () => { video.muted = false; video.play(); $("sound-on").hidden = true; });
   const end = $("end-class");
   if (end) end.addEventListener("click", () => { if (confirm(end.dataset.confirm)) send({ type: "class.end" }); });
 

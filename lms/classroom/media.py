@@ -1,0 +1,151 @@
+"""Video in a live room: who sends it, who receives it, and the ICE servers browsers use.
+
+The classroom protocol (consumers.py) is the same whatever carries the media. The publisher
+announces itself (`media.publish`), each viewer asks for the stream (`media.request`), and the two
+ends exchange SDP offers and answers (`media.signal`) addressed by connection. In mesh mode (the
+embedded default) the viewer's other end is the publisher's browser, which uploads one stream per
+viewer, so a room admits at most CLASSROOM_MESH_VIEWERS viewers. A media server (Janus) takes the
+publisher's place as every viewer's peer without changing these messages.
+
+All media state lives on the stage room (the big classroom), which sub-classrooms share."""
+
+import base64
+import hashlib
+import hmac
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lms.classroom.models import LiveRoom, MediaMode, MediaViewer, PresenceInterval
+
+SOURCES = ("camera", "screen")
+PUBLISHERS = ("teacher", "staff")
+
+
+class VideoFull(PermissionDenied):
+    """The mesh viewer limit is reached."""
+
+
+def ice_servers(user) -> list[dict]:
+    """STUN, and TURN with credentials for coturn's shared-secret mode: the username is the expiry
+    time and the user, the password its HMAC-SHA1 under the secret, so nothing is stored."""
+    servers = []
+    if settings.CLASSROOM_STUN_URLS:
+        servers.append({"urls": list(settings.CLASSROOM_STUN_URLS)})
+    if settings.CLASSROOM_TURN_URLS and settings.CLASSROOM_TURN_SECRET:
+        expiry = int(time.time()) + settings.CLASSROOM_TURN_TTL_HOURS * 3600
+        username = f"{expiry}:{user.pk}"
+        digest = hmac.new(settings.CLASSROOM_TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
+        servers.append(
+            {
+                "urls": list(settings.CLASSROOM_TURN_URLS),
+                "username": username,
+                "credential": base64.b64encode(digest).decode(),
+            }
+        )
+    return servers
+
+
+def _connected(room: LiveRoom, connection: str) -> bool:
+    return PresenceInterval.objects.filter(
+        room__in=[room.pk, *room.sub_rooms.values_list("pk", flat=True)],
+        connection=connection,
+        ended_at__isnull=True,
+    ).exists()
+
+
+@transaction.atomic
+def publish(*, stage: LiveRoom, user, role: str, connection: str, source: str) -> bool:
+    """This connection sends video from now on (camera or screen). Another person's live broadcast
+    is not taken over; the same person moving to another device or tab is. Returns whether the
+    publishing connection changed (viewers then ask the new one)."""
+    if role not in PUBLISHERS:
+        raise PermissionDenied(_("Only the teacher or staff may send video."))
+    if source not in SOURCES:
+        raise ValidationError(_("Video comes from the “camera” or the “screen”."))
+    stage = LiveRoom.objects.select_for_update().get(pk=stage.pk)
+    current = stage.publisher_connection
+    if current and current != connection and stage.publisher_id != user.pk and _connected(stage, current):
+        raise PermissionDenied(
+            _("%(name)s is already sending video; they must stop first.")
+            % {"name": stage.publisher.get_full_name() or stage.publisher.get_username()}
+        )
+    changed = current != connection
+    stage.publisher, stage.publisher_connection, stage.publisher_source = user, connection, source
+    stage.save(update_fields=["publisher", "publisher_connection", "publisher_source"])
+    if changed:
+        MediaViewer.objects.filter(room=stage).delete()
+    return changed
+
+
+@transaction.atomic
+def unpublish(*, stage: LiveRoom, connection: str) -> bool:
+    """The publisher stops (or its connection goes); returns whether anything was being sent."""
+    stage = LiveRoom.objects.select_for_update().get(pk=stage.pk)
+    if not stage.publisher_connection or stage.publisher_connection != connection:
+        return False
+    stage.publisher, stage.publisher_connection, stage.publisher_source = None, "", ""
+    stage.save(update_fields=["publisher", "publisher_connection", "publisher_source"])
+    MediaViewer.objects.filter(room=stage).delete()
+    return True
+
+
+@transaction.atomic
+def view(*, stage: LiveRoom, user, connection: str, now: datetime | None = None) -> str:
+    """Admit this connection as a viewer; returns the connection it exchanges offers with. The
+    stage row lock serialises admissions, so concurrent requests never exceed the limit."""
+    stage = LiveRoom.objects.select_for_update().get(pk=stage.pk)
+    if not stage.publisher_connection:
+        raise ValidationError(_("No one is sending video yet."))
+    if stage.publisher_connection == connection:
+        raise ValidationError(_("You are the one sending the video."))
+    if stage.media == MediaMode.JANUS:
+        raise ValidationError(
+            _("This room's video goes through the media server, which this site has not set up.")
+        )
+    if MediaViewer.objects.filter(room=stage, connection=connection).exists():
+        return stage.publisher_connection
+    limit = settings.CLASSROOM_MESH_VIEWERS
+    if MediaViewer.objects.filter(room=stage).count() >= limit:
+        raise VideoFull(
+            _(
+                "Video in this room reaches at most %(limit)s screens browser to browser, and all are "
+                "taken. You are still in the class: chat, hands and polls work. Watch on a screen "
+                "that already shows it, or ask staff to use the media server."
+            )
+            % {"limit": limit}
+        )
+    MediaViewer.objects.create(room=stage, user=user, connection=connection, since=now or timezone.now())
+    return stage.publisher_connection
+
+
+def viewer_leave(*, stage: LiveRoom, connection: str) -> bool:
+    """Free the connection's viewer place; returns whether it had one."""
+    deleted, _rows = MediaViewer.objects.filter(room=stage, connection=connection).delete()
+    return bool(deleted)
+
+
+def signal_peer_ok(*, stage: LiveRoom, sender: str, target: str) -> bool:
+    """Offers and answers go only between the publisher and its admitted viewers."""
+    publisher = LiveRoom.objects.filter(pk=stage.pk).values_list("publisher_connection", flat=True).first()
+    if not publisher:
+        return False
+    if sender == publisher:
+        return MediaViewer.objects.filter(room=stage, connection=target).exists()
+    return target == publisher and MediaViewer.objects.filter(room=stage, connection=sender).exists()
+
+
+def publisher_payload(stage: LiveRoom) -> dict | None:
+    if not stage.publisher_connection:
+        return None
+    user = stage.publisher
+    return {
+        "peer": stage.publisher_connection,
+        "name": user.get_full_name() or user.get_username(),
+        "source": stage.publisher_source,
+    }
