@@ -7,13 +7,15 @@ end-of-session sweep turn each enrolled member's presence into an attendance rec
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.models import CitySchoolPage, TownshipSchoolPage
+from courses.models import CitySchoolPage, TeachingPointPage, TownshipSchoolPage
 from lms.attendance.services import attendance_credit_live
 from lms.classroom.minutes import present_minutes
 from lms.classroom.models import (
@@ -30,8 +32,9 @@ from lms.classroom.models import (
 from lms.people.models import Member
 from lms.people.selectors import is_org_dept, member_profile
 from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, Session
-from lms.scheduling.selectors import can_manage_class
+from lms.scheduling.selectors import can_manage_class, can_schedule_at, schools_for_user
 
+User = get_user_model()
 LIVE_DELIVERIES = (Delivery.LIVE, Delivery.HYBRID)
 PING_SECONDS = 30  # clients ping this often…
 PRESENCE_STALE_SECONDS = 90  # …and a connection silent this long is gone
@@ -188,7 +191,7 @@ def _room_close(room: LiveRoom, now: datetime) -> int:
 def rooms_sweep(*, now: datetime | None = None) -> list[LiveRoom]:
     """End the rooms nobody ended, CLASSROOM_SWEEP_GRACE_MINUTES after their session (so a class
     that runs over is not cut off), crediting attendance as the teacher's end would. Returns them
-    (the caller tells any connection still open)."""
+    (the caller tells any connection still open: sub-classrooms' are in their big room's group)."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES)
     stale = list(
@@ -196,14 +199,8 @@ def rooms_sweep(*, now: datetime | None = None) -> list[LiveRoom]:
             ended_at__isnull=True, parent__isnull=True, session__ends_at__lte=cutoff
         ).select_related("session__training_class")
     )
-    for room in stale:
+    for room in stale:  # sub-classrooms end with their big classroom
         _room_close(room, now)
-    # A sub-classroom whose big classroom was unlinked or ended earlier closes on its own.
-    for room in LiveRoom.objects.filter(ended_at__isnull=True, session__ends_at__lte=cutoff).select_related(
-        "session__training_class"
-    ):
-        _room_close(room, now)
-        stale.append(room)
     return stale
 
 
@@ -355,3 +352,65 @@ def sub_classroom_unlink(*, actor, session: Session) -> None:
     if not can_manage_class(actor, session.training_class):
         raise PermissionDenied(_("You may only link sessions of your own school's classes."))
     LiveRoom.objects.filter(session=session, ended_at__isnull=True).update(parent=None)
+
+
+# --- Terminals -------------------------------------------------------------------------------------
+
+
+def terminals_for_user(user):
+    """The terminals of the townships the user runs (the organization department: all)."""
+    return Terminal.objects.filter(
+        township__in=schools_for_user(user).type(TownshipSchoolPage)
+    ).select_related("user", "township", "point")
+
+
+def _terminal_place(actor, township, point):
+    if township is None or township.specific_class is not TownshipSchoolPage:
+        raise ValidationError({"township": _("Choose a township school.")})
+    if not can_schedule_at(actor, township):
+        raise PermissionDenied(_("You may only manage terminals of your own township."))
+    if point is not None and (
+        point.specific_class is not TeachingPointPage or not point.is_descendant_of(township)
+    ):
+        raise ValidationError({"point": _("Choose one of this township's teaching points.")})
+
+
+@transaction.atomic
+def terminal_create(*, actor, name: str, township, point=None, username: str, password: str) -> Terminal:
+    """A screen's login: it may enter its township's live rooms (see participant_role)."""
+    _terminal_place(actor, township, point)
+    name, username = (name or "").strip(), (username or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the terminal a name, e.g. the place where it stands.")})
+    if not username or User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This login name is taken; choose another.")})
+    user = User(username=username, first_name=name[:150])
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    return Terminal.objects.create(user=user, name=name, township=township, point=point)
+
+
+@transaction.atomic
+def terminal_update(
+    *, actor, terminal: Terminal, name: str, point=None, password: str = "", active: bool = True
+):
+    _terminal_place(actor, terminal.township, point)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the terminal a name, e.g. the place where it stands.")})
+    terminal.name, terminal.point = name, point
+    terminal.save(update_fields=["name", "point"])
+    user = terminal.user
+    user.first_name, user.is_active = name[:150], active
+    if password:
+        validate_password(password, user)
+        user.set_password(password)  # signs the terminal out everywhere
+    user.save()
+    return terminal
+
+
+@transaction.atomic
+def terminal_delete(*, actor, terminal: Terminal) -> None:
+    _terminal_place(actor, terminal.township, None)
+    terminal.user.delete()  # the terminal goes with its login; presence records keep nothing else
