@@ -67,7 +67,7 @@ from lms.scheduling.models import (
 
 User = get_user_model()
 MEMBERS = 60
-LOGINS = ("orgdept", "cityschool", "township1", "teacher1", "member1", "migrant1")
+LOGINS = ("orgdept", "cityschool", "township1", "teacher1", "member1", "migrant1", "terminal1")
 
 
 def demo(**options) -> str:
@@ -186,6 +186,23 @@ def test_demo_logins(seeded, township1):
     assert selectors.user_has_role(users["migrant1"], Role.MEMBER)
     assert Teacher.objects.get(user=users["teacher1"]).category == TeacherCategory.EXPERT
     assert selectors.user_has_role(users["teacher1"], Role.TEACHER)
+    assert users["terminal1"].classroom_terminal.township_id == township1.pk
+
+
+def test_a_live_lecture_is_on_air(seeded, township1):
+    """teacher1's elective in township1's class today runs live now; member1 and terminal1 may join."""
+    from lms.classroom.services import room_enter
+
+    session = Session.objects.get(delivery=Delivery.LIVE, teacher__user__username="teacher1")
+    now = timezone.now()
+    assert session.starts_at <= now < session.ends_at and session.training_class.school_id == township1.pk
+    roles = {
+        username: room_enter(user=User.objects.get(username=username), session=session)[1]
+        for username in ("teacher1", "member1", "terminal1")
+    }
+    assert roles == {"teacher1": "teacher", "member1": "member", "terminal1": "terminal"}
+    assert not session.attendance.exists()
+    assert f"/classroom/{session.pk}/" in seeded["outputs"][0]
 
 
 def test_catalogues(seeded):

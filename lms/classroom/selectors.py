@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand
+from lms.classroom import services
+from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand, Terminal
 from lms.classroom.services import PRESENCE_STALE_SECONDS, interval_end, member_minutes
+from lms.scheduling.models import PUBLIC_STATUSES, EnrollmentStatus, Session
 
 CHAT_HISTORY = 100
 ROLE_LABELS = {"teacher": _("Teacher"), "staff": _("Staff"), "terminal": _("Terminal"), "member": _("Member")}
@@ -126,3 +128,33 @@ def presence_timeline(room: LiveRoom, until) -> list[dict]:
     for user_id, row in rows.items():
         row["minutes"] = member_minutes(room, user_id, until)
     return sorted(rows.values(), key=lambda r: (ROLE_ORDER.get(r["role"], 9), r["name"]))
+
+
+def live_sessions_today(user, now=None) -> list[dict]:
+    """Today's live sessions the user takes part in and that have not ended, the soonest first, each
+    with whether its room is open yet: a member's classes, a teacher's lectures, a terminal's
+    township (for the home page's "live now" card)."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    who = Q(
+        training_class__enrollments__member__user=user,
+        training_class__enrollments__status=EnrollmentStatus.ENROLLED,
+    )
+    who |= Q(teacher__user=user)
+    terminal = Terminal.objects.filter(user=user).first()
+    if terminal is not None:
+        who |= Q(training_class__school_id=terminal.township_id)
+    sessions = (
+        Session.objects.filter(
+            who,
+            delivery__in=services.LIVE_DELIVERIES,
+            training_class__status__in=PUBLIC_STATUSES,
+            ends_at__gt=now,
+            starts_at__lte=end_of_day,
+        )
+        .exclude(live_room__ended_at__isnull=False)
+        .select_related("training_class", "teacher")
+        .distinct()
+        .order_by("starts_at")
+    )
+    return [{"session": session, "open": now >= services.room_opens_at(session)} for session in sessions]

@@ -250,6 +250,7 @@ LOGIN_NAMES = {
     "township1": "刘海洋",
     "member1": "王秀英",
     "migrant1": "赵志刚",
+    "terminal1": "一村教学点大屏",
 }
 
 # --- Training classes and annual plans -----------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from courses.models import CitySchoolPage, CoursePage, TeachingPointPage, TownshipSchoolPage
 from lms.attendance.models import AttendanceRecord
-from lms.demo import attendance, classes, pages, people
+from lms.demo import attendance, classes, live, pages, people
 from lms.demo.evaluation import EvaluationResult, evaluations_ensure
 from lms.evaluation.models import (
     AnswerTally,
@@ -32,7 +32,7 @@ DEMO_PASSWORD = "demo"
 DEFAULT_SEED = 2024
 MIN_MEMBERS = people.FIXED_MEMBERS
 MAX_MEMBERS = 20_000
-LOGINS = ("orgdept", "cityschool", "township1", "teacher1", "member1", "migrant1")
+LOGINS = ("orgdept", "cityschool", "township1", "teacher1", "member1", "migrant1", "terminal1")
 
 
 def demo_random(purpose: str, seed: int) -> random.Random:
@@ -53,6 +53,7 @@ class SeedResult:
     attendance_created: int = 0
     attendance_seconds: float = 0.0
     evaluation: EvaluationResult | None = None
+    live_session: Session | None = None
     city: CitySchoolPage | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -84,8 +85,9 @@ def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | Non
         result.classes_created, result.enrollments_created = created.created, created.enrolled
         result.classes_skipped = created.skipped
         result.class_seconds = time.perf_counter() - classes_started
-        attendance_started = time.perf_counter()
         now = timezone.now()
+        result.live_session = live.live_ensure(townships[0], now, password)
+        attendance_started = time.perf_counter()
         result.attendance_created = attendance.attendance_ensure(demo_random("attendance", seed), now).created
         result.attendance_seconds = time.perf_counter() - attendance_started
         evaluation_started = time.perf_counter()

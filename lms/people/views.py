@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 
+from lms.classroom.selectors import live_sessions_today
 from lms.evaluation.selectors import member_open_evaluations
 from lms.people import selectors
 
@@ -32,6 +33,7 @@ def home(request):
         {
             "member": member,
             "open_evaluations": member_open_evaluations(member),
+            "live_sessions": live_sessions_today(user),
             "teacher": selectors.teacher_profile(user),
             "is_staff_user": selectors.is_staff_user(user),
             "scopes": user.staff_scopes.select_related("school"),

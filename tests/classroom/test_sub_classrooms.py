@@ -154,3 +154,25 @@ def test_an_interval_a_crashed_server_never_closed_stops_counting(big):
     services.presence_seen(connection="c1", now=start + timedelta(minutes=10))  # last ping, then silence
     minutes = services.member_minutes(room, big["member_a"].user_id, start + timedelta(minutes=60))
     assert minutes == 11  # 10 minutes, plus the 90 s a silent connection is given
+
+
+def test_the_home_page_leads_members_and_terminals_into_todays_live_class(client, big):
+    terminal = services.terminal_create(
+        actor=big["staff_a"],
+        name="甲村大屏",
+        township=big["town_a"],
+        username="jia",
+        password="screen-pass-2026",
+    )
+    room_url = f"/classroom/{big['sub'].pk}/"
+    with mock.patch("django.utils.timezone.now", return_value=big["sub"].starts_at - timedelta(hours=2)):
+        client.force_login(big["member_a"].user)
+        early = client.get("/me/").content.decode()
+        assert 'data-testid="live-now"' in early and room_url not in early  # not open yet
+    with mock.patch("django.utils.timezone.now", return_value=big["sub"].starts_at + timedelta(minutes=5)):
+        for user in (big["member_a"].user, terminal.user):
+            client.force_login(user)
+            page = client.get("/me/").content.decode()
+            assert "今日直播课" in page and room_url in page
+        client.force_login(big["member_b"].user)
+        assert room_url not in client.get("/me/").content.decode()

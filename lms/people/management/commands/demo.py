@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from courses.models import CitySchoolPage, TeachingPointCategory
 from lms.attendance.models import AttendanceStatus
@@ -122,6 +123,14 @@ def summary(result) -> str:
             *(
                 [f"  {result.classes_skipped} demo classes left out (bookings clash)"]
                 if result.classes_skipped
+                else []
+            ),
+            *(
+                [
+                    f"Live lecture on air until {timezone.localtime(result.live_session.ends_at):%H:%M}: "
+                    f"/classroom/{result.live_session.pk}/ (teacher1 teaches, member1 and terminal1 watch)"
+                ]
+                if result.live_session
                 else []
             ),
             f"Demo logins (password: {DEMO_PASSWORD}): " + ", ".join(LOGINS),
