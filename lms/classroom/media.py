@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.classroom.models import LiveRoom, MediaMode, MediaViewer, PresenceInterval
+from lms.classroom.services import PRESENCE_STALE_SECONDS
 
 SOURCES = ("camera", "screen")
 PUBLISHERS = ("teacher", "staff")
@@ -51,12 +52,19 @@ def ice_servers(user) -> list[dict]:
     return servers
 
 
-def _connected(room: LiveRoom, connection: str) -> bool:
+def _live_connections(stage: LiveRoom):
+    """Connections to the stage or its sub-classrooms that are open and have pinged lately (a
+    server that crashed leaves its connections open in the database, but silent)."""
+    alive = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
     return PresenceInterval.objects.filter(
-        room__in=[room.pk, *room.sub_rooms.values_list("pk", flat=True)],
-        connection=connection,
+        room__in=[stage.pk, *stage.sub_rooms.values_list("pk", flat=True)],
         ended_at__isnull=True,
-    ).exists()
+        seen_at__gte=alive,
+    ).values("connection")
+
+
+def _connected(stage: LiveRoom, connection: str) -> bool:
+    return _live_connections(stage).filter(connection=connection).exists()
 
 
 @transaction.atomic
@@ -111,6 +119,7 @@ def view(*, stage: LiveRoom, user, connection: str, now: datetime | None = None)
     if MediaViewer.objects.filter(room=stage, connection=connection).exists():
         return stage.publisher_connection
     limit = settings.CLASSROOM_MESH_VIEWERS
+    MediaViewer.objects.filter(room=stage).exclude(connection__in=_live_connections(stage)).delete()
     if MediaViewer.objects.filter(room=stage).count() >= limit:
         raise VideoFull(
             _(

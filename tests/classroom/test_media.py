@@ -172,3 +172,31 @@ async def test_a_sub_classroom_shares_the_big_room_and_keeps_its_own_attendance(
     record = await sync_to_async(AttendanceRecord.objects.get)(member__user=room["member"])
     assert (record.session_id, record.source, record.minutes) == (room["session"].pk, "live", 5)
     await professor.disconnect()
+
+
+@sync_to_async
+def orphan_viewer(room):
+    """A viewer place held by a connection a crashed server never closed: open, silent for 5 minutes."""
+    session = type(room["session"]).objects.get(pk=room["session"].pk)
+    live_room, _role = services.room_enter(user=room["member"], session=session)
+    long_ago = timezone.now() - timedelta(minutes=5)
+    services.presence_set(
+        room=live_room, user=room["member"], state="present", connection="gone!1", now=long_ago
+    )
+    MediaViewer.objects.create(room=live_room, user=room["member"], connection="gone!1", since=long_ago)
+
+
+async def test_places_held_by_dead_connections_are_given_back(county, settings):
+    settings.CLASSROOM_MESH_VIEWERS = 1
+    room = await make_room(county)
+    teacher, _c, _ = await join(room["session"], room["teacher"])
+    await until(teacher, "welcome")
+    await teacher.send_json_to({"type": "media.publish", "source": "camera"})
+    await until(teacher, "media.publisher")
+    await orphan_viewer(room)
+    member, _c, _ = await join(room["session"], room["member"])
+    await until(member, "welcome")
+    await member.send_json_to({"type": "media.request"})
+    assert (await until(teacher, "media.viewer"))["peer"] != "gone!1"
+    await member.disconnect()
+    await teacher.disconnect()
