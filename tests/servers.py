@@ -20,15 +20,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """uvicorn on the test database and the test Redis (the same settings as this test)."""
+def start_server(port: int, redis_url: str | None = None) -> subprocess.Popen:
+    """uvicorn on the test database and the test Redis (the same settings as this test), or the
+    Redis at `redis_url`."""
     db = connection.settings_dict
     host, port_number = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "lms.settings_test",
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port_number}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_URL": redis_url or settings.REDIS_URL,
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "lms"),
     }
     process = subprocess.Popen(
@@ -54,3 +55,20 @@ def start_server(port: int) -> subprocess.Popen:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("uvicorn did not answer")
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    """A private Redis server (no persistence), for tests that stop and restart it."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(50):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("redis-server did not answer")

@@ -2,6 +2,7 @@
 camera over WebRTC and two members' phones receive it; a member's chat line and raised hand show up
 on the teacher's page, and a hidden tab shows the member as away."""
 
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from lms.scheduling import services as scheduling
 from lms.scheduling.models import Delivery, SessionKind
 from tests import factories
 from tests.e2e.conftest import CHROMIUM_ARGS
-from tests.servers import free_port, start_server
+from tests.servers import free_port, start_redis, start_server
 from tests.services import need_chromium, need_postgres
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -155,3 +156,44 @@ def test_outsiders_get_a_clear_refusal(media_chromium, server, lecture, county):
     assert response.status == 403
     assert "只有本班学员" in page.get_by_test_id("room-refused").inner_text()
     context.close()
+
+
+def test_the_room_comes_back_after_a_redis_restart(media_chromium, lecture):
+    """Redis (the channel layer) restarts under a running class: every page reconnects by itself,
+    catches up the chat from before, and new messages flow again."""
+    need_postgres()
+    shutil.which("redis-server") or pytest.skip("redis-server is not installed")
+    redis_port, port = free_port(), free_port()
+    redis = start_redis(redis_port)
+    server = start_server(port, redis_url=f"redis://127.0.0.1:{redis_port}/0")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        pages = {}
+        for username in ("teacher1", "member1"):
+            context = media_chromium.new_context(viewport={"width": 390, "height": 844})
+            context.set_default_timeout(20_000)
+            logged_in(context, base, username)
+            pages[username] = context.new_page()
+            pages[username].goto(f"{base}/classroom/{lecture.pk}/")
+            pages[username].get_by_test_id("status").filter(has_text="✓").wait_for()
+        teacher, member = pages["teacher1"], pages["member1"]
+        member.fill("#chat-text", "重启之前")
+        member.press("#chat-text", "Enter")
+        teacher.get_by_text("重启之前").wait_for()
+
+        redis.terminate()
+        redis.wait(timeout=10)
+        member.get_by_test_id("status").filter(has_text="重新连接").wait_for()
+        redis = start_redis(redis_port)
+        for page in (teacher, member):
+            page.get_by_test_id("status").filter(has_text="✓").wait_for(timeout=60_000)
+        assert member.get_by_text("重启之前").count() == 1  # caught up, not doubled
+        member.fill("#chat-text", "重启之后")
+        member.press("#chat-text", "Enter")
+        teacher.get_by_text("重启之后").wait_for()
+        teacher.locator("[data-testid=participant][data-role=member]").wait_for()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        redis.terminate()
+        redis.wait(timeout=10)
