@@ -86,7 +86,9 @@ def logged_in(context, base, username):
 
 
 def playing(page):
-    """The page's stage video shows frames (non-zero size) and its time advances."""
+    """The page's stage video shows frames (non-zero size) and its time advances. (Chromium pauses a
+    muted video scrolled out of sight, so it is brought into view first.)"""
+    page.get_by_test_id("stage-video").scroll_into_view_if_needed()
     page.wait_for_function(
         "() => { const v = document.querySelector('[data-testid=stage-video]'); return v.videoWidth > 0 }",
         timeout=30_000,
@@ -134,6 +136,18 @@ def test_video_reaches_two_phones_and_chat_and_a_hand_reach_the_teacher(media_ch
     teacher.get_by_text("老师，能再讲一遍吗？").wait_for()
     phone.get_by_test_id("raise-hand").tap()
     teacher.locator("[data-testid=hand]").filter(has_text="王建国").wait_for()
+
+    # The teacher switches to the screen: viewers keep their connection and see the new source.
+    teacher.get_by_test_id("publish-screen").click()
+    for each in phones:
+        each.get_by_test_id("stage-source").filter(has_text="屏幕共享").wait_for()
+        playing(each)
+        # The fake camera is 4:3, the captured screen 16:9: the frames now come from the screen.
+        each.wait_for_function(
+            "() => { const v = document.querySelector('[data-testid=stage-video]');"
+            " return v.videoWidth / v.videoHeight > 1.6 }"
+        )
+    assert teacher.get_by_test_id("room-error").inner_text() == ""
 
     phone.evaluate("window.dispatchEvent(new Event('blur'))")  # the member switches away
     teacher.locator("[data-testid=participant][data-role=member][data-state=away]").wait_for()
