@@ -141,7 +141,13 @@
     video.muted = true;  // no echo of oneself
     viewers.forEach((pc) => pc.getSenders().filter((s) => s.track && s.track.kind === "video").forEach((s) => s.replaceTrack(videoTrack())));
     send({ type: "media.publish", source: kind });
-    $("publish-stop").hidden = false;
+    sourceButtons();
+  }
+
+  function sourceButtons() {  // the source being sent is not offered again
+    $("publish-camera").disabled = source === "camera";
+    $("publish-screen").disabled = source === "screen";
+    $("publish-stop").hidden = !source;
   }
 
   function unpublish() {
@@ -151,7 +157,7 @@
     viewers.clear();
     video.srcObject = null;
     send({ type: "media.stop" });
-    $("publish-stop").hidden = true;
+    sourceButtons();
   }
 
   function stopViewing() {
