@@ -108,7 +108,7 @@ def test_staff_read_the_presence_timeline_others_get_404(client, live):
     assert "left: 0.0%; width: 50.0%" in page and "left: 50.0%; width: 25.0%" in page
     assert "提前离开" in page or "早退" in page  # left early, credited by the live classroom
     roll_call = client.get(f"/admin/attendance/roll-call/sessions/{live['lecture'].pk}/").content.decode()
-    assert 'data-testid="timeline-link"' in roll_call
+    assert 'data-testid="timeline-link"' in roll_call and f"/classroom/{live['lecture'].pk}/" in roll_call
     client.force_login(live["staff_b"])
     assert client.get(url).status_code == 404
 
