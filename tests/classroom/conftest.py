@@ -1,6 +1,8 @@
 import pytest
 from channels.layers import channel_layers
 
+from lms.scheduling.models import Delivery, Session
+from tests import factories
 from tests.attendance.conftest import held  # noqa: F401 (the class and lecture the rooms are for)
 
 
@@ -11,3 +13,24 @@ def fresh_channel_layer():
     channel_layers.backends = {}
     yield
     channel_layers.backends = {}
+
+
+def live(session: Session, **fields) -> Session:
+    """The session taught live (with other `fields` changed too), fresh from the database."""
+    Session.objects.filter(pk=session.pk).update(delivery=Delivery.LIVE, **fields)
+    session.refresh_from_db()
+    return session
+
+
+@pytest.fixture
+def big(held):  # noqa: F811 (the imported fixture)
+    """The city school's live big-classroom lecture at the same hour as township A's (`held`)."""
+    city_class = factories.training_class(
+        held["city"],
+        held["lecture"].starts_at.date(),
+        teacher=factories.TeacherFactory(),
+        point=held["point_b"],
+        publish=True,
+    )
+    big_lecture = live(city_class.sessions.get(kind="leader_lecture"))
+    return {**held, "big": big_lecture, "sub": live(held["lecture"])}

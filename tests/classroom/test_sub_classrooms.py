@@ -12,30 +12,9 @@ from django.core.management import call_command
 from lms.attendance.models import AttendanceRecord
 from lms.classroom import services
 from lms.classroom.models import LiveRoom, PresenceInterval, Terminal
-from lms.scheduling.models import Delivery, Session
-from tests import factories
+from tests.classroom.conftest import live
 
 pytestmark = pytest.mark.django_db
-
-
-def live(session: Session, **times) -> Session:
-    Session.objects.filter(pk=session.pk).update(delivery=Delivery.LIVE, **times)
-    session.refresh_from_db()
-    return session
-
-
-@pytest.fixture
-def big(held):
-    """The city school's live big-classroom lecture at the same hour as township A's (`held`)."""
-    city_class = factories.training_class(
-        held["city"],
-        held["lecture"].starts_at.date(),
-        teacher=factories.TeacherFactory(),
-        point=held["point_b"],
-        publish=True,
-    )
-    big_lecture = live(city_class.sessions.get(kind="leader_lecture"))
-    return {**held, "big": big_lecture, "sub": live(held["lecture"])}
 
 
 def test_township_staff_link_their_session_to_the_big_classroom(big):
