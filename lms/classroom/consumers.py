@@ -22,7 +22,8 @@ From the server:
 - `welcome` (your role, your `peer` id, participants, chat history, whether chat is muted, raised
   hands, the current poll, who publishes video, the ICE servers) on connecting, so a returning
   participant catches up;
-- `participant` (one person's entry, or `null` when their last connection left), `chat.message`,
+- `participant` (one person's entry, or `null` when their last connection left; to the teacher and
+  staff only, who also get the whole list in `welcome`), `chat.message`,
   `chat.deleted`, `chat.muted`, `hands`, `poll`, `removed`, `class.ended`;
 - `media.publisher` (who sends video now, or `null`), `media.viewer` (to the publisher: a viewer to
   send an offer to), `media.signal` (with `from`), `media.left` (to the publisher: a viewer went),
@@ -61,6 +62,12 @@ def room_group(room_id: int) -> str:
     return f"classroom.room.{int(room_id)}"
 
 
+def moderators_group(room_id: int) -> str:
+    """Who watches the participant list: the stage's teacher and staff. Members and terminals are
+    not sent every join and leave, which in a room of 500 would be 125,000 messages to fill it."""
+    return f"classroom.moderators.{int(room_id)}"
+
+
 @database_sync_to_async
 def _enter(user, session_id: int):
     session = Session.objects.select_related("training_class", "teacher").filter(pk=session_id).first()
@@ -93,6 +100,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         self.moderator = self.role in services.MODERATORS and self.stage.pk == self.room.pk
         self.group = room_group(self.stage.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if self.moderator:
+            await self.channel_layer.group_add(moderators_group(self.stage.pk), self.channel_name)
         await self.accept()
         await self._presence(PresenceState.PRESENT)
         await self.send_json({"type": "welcome", "role": self.role, **(await self._state())})
@@ -103,6 +112,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             await self._presence(None)
             await self._media_release()
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            if self.moderator:
+                await self.channel_layer.group_discard(moderators_group(self.stage.pk), self.channel_name)
             await self._broadcast_participant()
 
     @classmethod
@@ -314,8 +325,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "removed"})
         await self._presence(None)
         await self._media_release()
-        group = await self._leave(code=4003)
-        await self._broadcast_participant(group)
+        await self._leave(code=4003)
+        await self._broadcast_participant()
 
     # --- Helpers -----------------------------------------------------------------------------------
 
@@ -359,7 +370,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         return {
             "peer": self.channel_name,
             "moderator": self.moderator,
-            "participants": selectors.participants(self.stage),
+            "participants": selectors.participants(self.stage) if self.moderator else [],
             "chat": selectors.chat_history(self.stage),
             "chat_muted": self.stage.chat_muted,
             "hands": selectors.hands(self.stage),
@@ -373,16 +384,15 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         """Leave the room's group and close (so `disconnect` does nothing more); returns the group."""
         group, self.group = self.group, None
         await self.channel_layer.group_discard(group, self.channel_name)
+        await self.channel_layer.group_discard(moderators_group(self.stage.pk), self.channel_name)
         await self.close(code=code)
         return group
 
-    async def _broadcast_participant(self, group: str | None = None):
-        """Only this person's entry (or null once they are gone): a join costs one small message per
-        connection, not the whole list."""
+    async def _broadcast_participant(self):
+        """Only this person's entry (or null once they are gone), and only to the moderators."""
         entries = await database_sync_to_async(selectors.participants)(self.stage, user_id=self.user.pk)
-        await self._event(
-            "participant", {"id": self.user.pk, "participant": entries[0] if entries else None}, group
-        )
+        data = {"id": self.user.pk, "participant": entries[0] if entries else None}
+        await self._event("participant", data, moderators_group(self.stage.pk))
 
     async def _broadcast_hands(self):
         queue = await database_sync_to_async(selectors.hands)(self.stage)
