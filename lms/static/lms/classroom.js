@@ -29,6 +29,7 @@
   const roleOrder = { teacher: 0, staff: 1, terminal: 2, member: 3 };
 
   function showParticipants() {
+    if (!$("participants")) return;  // the list is the teacher's and staff's
     const sorted = [...people.values()].sort((a, b) =>
       (roleOrder[a.role] ?? 9) - (roleOrder[b.role] ?? 9) || a.classroom.localeCompare(b.classroom) || a.name.localeCompare(b.name));
     $("participants").replaceChildren(...sorted.map((p) => {
