@@ -21,15 +21,20 @@ CHROMIUM_ARGS = [
 
 # Module scope: Playwright keeps an event loop alive in this thread while it runs, which would
 # break the asyncio tests of later modules if the browser lived for the whole session.
-@pytest.fixture(scope="module")
-def chromium():
+def launched(args: list[str]):
+    """Debian's Chromium, headless with `args`, for as long as the generator runs (a fixture's body)."""
     executable = need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    yield from launched(CHROMIUM_ARGS)
 
 
 @pytest.fixture

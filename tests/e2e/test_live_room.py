@@ -12,9 +12,9 @@ from django.utils import timezone
 from lms.scheduling import services as scheduling
 from lms.scheduling.models import Delivery, SessionKind
 from tests import factories
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM_ARGS, launched
 from tests.servers import free_port, start_redis, start_server
-from tests.services import need_chromium, need_postgres
+from tests.services import need_postgres
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +41,7 @@ MEDIA_ARGS = [
 
 @pytest.fixture(scope="module")
 def media_chromium():
-    executable = need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=MEDIA_ARGS)
-        yield browser
-        browser.close()
+    yield from launched(MEDIA_ARGS)
 
 
 @pytest.fixture
