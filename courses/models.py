@@ -147,6 +147,7 @@ class TeachingPointPage(SchoolFieldsMixin, Page):
             models.CheckConstraint(
                 condition=models.Q(category__in=TeachingPointCategory.values),
                 name="teaching_point_category_valid",
+                violation_error_message=_("This is not a valid teaching point category."),
             )
         ]
 
@@ -215,10 +216,14 @@ class CoursePage(Page):
         verbose_name_plural = _("courses")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(module__in=CourseModule.values), name="course_module_valid"
+                condition=models.Q(module__in=CourseModule.values),
+                name="course_module_valid",
+                violation_error_message=_("This is not a valid course module."),
             ),
             models.CheckConstraint(
-                condition=models.Q(hours__isnull=True) | models.Q(hours__gt=0), name="course_hours_positive"
+                condition=models.Q(hours__isnull=True) | models.Q(hours__gt=0),
+                name="course_hours_positive",
+                violation_error_message=_("The hours must be more than zero."),
             ),
         ]
 

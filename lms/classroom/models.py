@@ -41,8 +41,16 @@ class LiveRoom(models.Model):
         verbose_name = _("live room")
         verbose_name_plural = _("live rooms")
         constraints = [
-            models.CheckConstraint(condition=~Q(parent=F("pk")), name="live_room_not_its_own_parent"),
-            models.CheckConstraint(condition=Q(media__in=MediaMode.values), name="live_room_media_valid"),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="live_room_not_its_own_parent",
+                violation_error_message=_("A live classroom cannot follow itself."),
+            ),
+            models.CheckConstraint(
+                condition=Q(media__in=MediaMode.values),
+                name="live_room_media_valid",
+                violation_error_message=_("This is not a valid video mode."),
+            ),
         ]
 
     def __str__(self):
@@ -80,10 +88,15 @@ class PresenceInterval(models.Model):
         ordering = ["started_at", "id"]
         indexes = [models.Index(fields=["room", "user", "started_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(state__in=PresenceState.values), name="presence_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=PresenceState.values),
+                name="presence_state_valid",
+                violation_error_message=_("This is not a valid presence state."),
+            ),
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
                 name="presence_ends_after_start",
+                violation_error_message=_("A presence cannot end before it starts."),
             ),
         ]
 
@@ -106,7 +119,13 @@ class ChatMessage(models.Model):
         verbose_name = _("chat message")
         verbose_name_plural = _("chat messages")
         ordering = ["sent_at", "id"]
-        constraints = [models.CheckConstraint(condition=~Q(text=""), name="chat_message_not_empty")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="chat_message_not_empty",
+                violation_error_message=_("A chat message cannot be empty."),
+            )
+        ]
 
     def __str__(self):
         return self.text[:50]
@@ -123,7 +142,13 @@ class RaisedHand(models.Model):
         verbose_name = _("raised hand")
         verbose_name_plural = _("raised hands")
         ordering = ["raised_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_raised_hand_per_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user"],
+                name="one_raised_hand_per_user",
+                violation_error_message=_("Your hand is already raised."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.user_id} ✋"
@@ -144,7 +169,10 @@ class Poll(models.Model):
         ordering = ["opened_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["room"], condition=Q(closed_at__isnull=True), name="one_open_poll_per_room"
+                fields=["room"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_poll_per_room",
+                violation_error_message=_("Another poll is still open in this classroom."),
             ),
         ]
 
@@ -160,7 +188,13 @@ class PollVote(models.Model):
     class Meta:
         verbose_name = _("poll vote")
         verbose_name_plural = _("poll votes")
-        constraints = [models.UniqueConstraint(fields=["poll", "user"], name="one_vote_per_poll_and_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "user"],
+                name="one_vote_per_poll_and_user",
+                violation_error_message=_("You have already voted in this poll."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.poll_id}: {self.choice}"
@@ -177,7 +211,11 @@ class MediaViewer(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["room", "connection"], name="one_media_viewer_per_connection")
+            models.UniqueConstraint(
+                fields=["room", "connection"],
+                name="one_media_viewer_per_connection",
+                violation_error_message=_("This screen is already receiving the video."),
+            )
         ]
 
     def __str__(self):
@@ -197,7 +235,13 @@ class RoomRemoval(models.Model):
     class Meta:
         verbose_name = _("removal from a live room")
         verbose_name_plural = _("removals from live rooms")
-        constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_removal_per_room_and_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user"],
+                name="one_removal_per_room_and_user",
+                violation_error_message=_("This person has already been removed from the classroom."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.user_id} ✕ {self.room_id}"

@@ -71,25 +71,34 @@ class Questionnaire(models.Model):
         ordering = ["kind", "school__path", "-version"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=QuestionnaireKind.values), name="questionnaire_kind_valid"
+                condition=Q(kind__in=QuestionnaireKind.values),
+                name="questionnaire_kind_valid",
+                violation_error_message=_("This is not a valid kind of questionnaire."),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=QuestionnaireStatus.values), name="questionnaire_status_valid"
+                condition=Q(status__in=QuestionnaireStatus.values),
+                name="questionnaire_status_valid",
+                violation_error_message=_("This is not a valid questionnaire status."),
             ),
             models.CheckConstraint(
                 condition=Q(kind=QuestionnaireKind.STANDARD, school__isnull=True)
                 | Q(kind=QuestionnaireKind.SCHOOL, school__isnull=False),
                 name="questionnaire_school_only_for_school_kind",
+                violation_error_message=_(
+                    "The standard form belongs to no school; a school's own questions need their school."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["kind"],
                 condition=Q(kind=QuestionnaireKind.STANDARD, status=QuestionnaireStatus.ACTIVE),
                 name="questionnaire_one_standard_in_use",
+                violation_error_message=_("Only one version of the standard form can be in use."),
             ),
             models.UniqueConstraint(
                 fields=["school"],
                 condition=Q(status=QuestionnaireStatus.ACTIVE),
                 name="questionnaire_one_in_use_per_school",
+                violation_error_message=_("A school can have only one version of its questions in use."),
             ),
         ]
 
@@ -317,7 +326,9 @@ class SessionEvaluation(models.Model):
         indexes = [models.Index(fields=["teacher", "opens_at"]), models.Index(fields=["closes_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_at__gt=F("opens_at")), name="evaluation_closes_after_open"
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="evaluation_closes_after_open",
+                violation_error_message=_("An evaluation must close after it opens."),
             ),
         ]
 
@@ -338,7 +349,9 @@ class Submission(models.Model):
         verbose_name_plural = _("evaluation submissions")
         constraints = [
             models.UniqueConstraint(
-                fields=["evaluation", "member"], name="evaluation_one_submission_per_member"
+                fields=["evaluation", "member"],
+                name="evaluation_one_submission_per_member",
+                violation_error_message=_("You have already evaluated this session."),
             ),
         ]
 
@@ -359,8 +372,16 @@ class AnswerTally(models.Model):
         verbose_name = _("answer count")
         verbose_name_plural = _("answer counts")
         constraints = [
-            models.UniqueConstraint(fields=["evaluation", "question", "value"], name="tally_one_per_value"),
-            models.CheckConstraint(condition=Q(value__gte=0), name="tally_value_not_negative"),
+            models.UniqueConstraint(
+                fields=["evaluation", "question", "value"],
+                name="tally_one_per_value",
+                violation_error_message=_("This answer is already counted."),
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0),
+                name="tally_value_not_negative",
+                violation_error_message=_("An answer value cannot be negative."),
+            ),
         ]
 
     def __str__(self):
@@ -379,7 +400,13 @@ class TextAnswer(models.Model):
         verbose_name = _("free-text answer")
         verbose_name_plural = _("free-text answers")
         indexes = [models.Index(fields=["evaluation", "question"])]
-        constraints = [models.CheckConstraint(condition=~Q(text=""), name="text_answer_not_empty")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="text_answer_not_empty",
+                violation_error_message=_("A comment cannot be empty."),
+            )
+        ]
 
     def __str__(self):
         return self.text[:50]
@@ -397,7 +424,9 @@ class EvaluationReminder(models.Model):
         verbose_name_plural = _("evaluation reminders")
         constraints = [
             models.UniqueConstraint(
-                fields=["evaluation", "member"], name="evaluation_one_reminder_per_member"
+                fields=["evaluation", "member"],
+                name="evaluation_one_reminder_per_member",
+                violation_error_message=_("This member has already been reminded."),
             ),
         ]
 
@@ -430,9 +459,15 @@ class DepartmentScore(models.Model):
         verbose_name_plural = _("department review scores")
         ordering = ["-year", "teacher__name"]
         constraints = [
-            models.UniqueConstraint(fields=["teacher", "year"], name="department_score_one_per_teacher_year"),
+            models.UniqueConstraint(
+                fields=["teacher", "year"],
+                name="department_score_one_per_teacher_year",
+                violation_error_message=_("This teacher already has a review score for that year."),
+            ),
             models.CheckConstraint(
-                condition=Q(score__gte=0) & Q(score__lte=100), name="department_score_0_to_100"
+                condition=Q(score__gte=0) & Q(score__lte=100),
+                name="department_score_0_to_100",
+                violation_error_message=_("The score must be between 0 and 100."),
             ),
         ]
 
@@ -469,9 +504,12 @@ class ScoringScheme(models.Model):
                     100,
                 ),
                 name="scoring_weights_sum_to_100",
+                violation_error_message=_("The weights must add up to 100."),
             ),
             models.CheckConstraint(
-                condition=Q(sessions_target__gte=1), name="scoring_sessions_target_positive"
+                condition=Q(sessions_target__gte=1),
+                name="scoring_sessions_target_positive",
+                violation_error_message=_("The target number of sessions must be at least 1."),
             ),
         ]
 

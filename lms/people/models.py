@@ -33,8 +33,16 @@ class Branch(models.Model):
         verbose_name_plural = _("party branches")
         ordering = ["township__path", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["township", "name"], name="branch_name_unique_in_township"),
-            models.CheckConstraint(condition=Q(kind__in=BranchKind.values), name="branch_kind_valid"),
+            models.UniqueConstraint(
+                fields=["township", "name"],
+                name="branch_name_unique_in_township",
+                violation_error_message=_("This township already has a branch of that name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=BranchKind.values),
+                name="branch_kind_valid",
+                violation_error_message=_("This is not a valid kind of branch."),
+            ),
         ]
 
     def __str__(self):
@@ -71,9 +79,15 @@ class Member(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(category__in=MemberCategory.values), name="member_category_valid"
+                condition=Q(category__in=MemberCategory.values),
+                name="member_category_valid",
+                violation_error_message=_("This is not a valid member category."),
             ),
-            models.CheckConstraint(condition=~Q(phone=""), name="member_phone_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(phone=""),
+                name="member_phone_not_empty",
+                violation_error_message=_("A member needs a phone number."),
+            ),
         ]
 
     def __str__(self):
@@ -130,11 +144,14 @@ class Teacher(models.Model):
         ordering = ["category", "name", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(category__in=TeacherCategory.values), name="teacher_category_valid"
+                condition=Q(category__in=TeacherCategory.values),
+                name="teacher_category_valid",
+                violation_error_message=_("This is not a valid pool category."),
             ),
             models.CheckConstraint(
                 condition=Q(active_to__isnull=True) | Q(active_to__gte=F("active_from")),
                 name="teacher_active_years_ordered",
+                violation_error_message=_("The last year in the pool cannot be before the first."),
             ),
         ]
 
@@ -178,9 +195,15 @@ class TeacherReview(models.Model):
         verbose_name_plural = _("teacher pool reviews")
         ordering = ["-year", "teacher__name"]
         constraints = [
-            models.UniqueConstraint(fields=["teacher", "year"], name="one_review_per_teacher_and_year"),
+            models.UniqueConstraint(
+                fields=["teacher", "year"],
+                name="one_review_per_teacher_and_year",
+                violation_error_message=_("This teacher has already been reviewed for that year."),
+            ),
             models.CheckConstraint(
-                condition=Q(decision__in=TeacherReviewDecision.values), name="teacher_review_decision_valid"
+                condition=Q(decision__in=TeacherReviewDecision.values),
+                name="teacher_review_decision_valid",
+                violation_error_message=_("This is not a valid review decision."),
             ),
         ]
 
@@ -204,7 +227,13 @@ class StaffScope(models.Model):
     class Meta:
         verbose_name = _("staff scope")
         verbose_name_plural = _("staff scopes")
-        constraints = [models.UniqueConstraint(fields=["user", "school"], name="staff_scope_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "school"],
+                name="staff_scope_unique",
+                violation_error_message=_("This person is already staff of that school."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.user} → {self.school}"

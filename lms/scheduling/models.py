@@ -38,8 +38,16 @@ class AnnualPlan(ClusterableModel):
         verbose_name_plural = _("annual teaching plans")
         ordering = ["-year", "school__path"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "year"], name="annual_plan_one_per_school_and_year"),
-            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="annual_plan_year_sane"),
+            models.UniqueConstraint(
+                fields=["school", "year"],
+                name="annual_plan_one_per_school_and_year",
+                violation_error_message=_("This school already has a teaching plan for that year."),
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100),
+                name="annual_plan_year_sane",
+                violation_error_message=_("The year must be between 2000 and 2100."),
+            ),
         ]
 
     def __str__(self):
@@ -63,9 +71,15 @@ class PlannedClass(Orderable):
         verbose_name_plural = _("planned classes")
         constraints = [
             models.CheckConstraint(
-                condition=Q(month__gte=1, month__lte=12), name="planned_class_month_valid"
+                condition=Q(month__gte=1, month__lte=12),
+                name="planned_class_month_valid",
+                violation_error_message=_("The month must be between 1 and 12."),
             ),
-            models.CheckConstraint(condition=Q(planned_days__gt=0), name="planned_class_days_positive"),
+            models.CheckConstraint(
+                condition=Q(planned_days__gt=0),
+                name="planned_class_days_positive",
+                violation_error_message=_("The planned days must be more than zero."),
+            ),
         ]
 
     def __str__(self):
@@ -165,12 +179,25 @@ class TrainingClass(ClusterableModel):
             models.Index(fields=["status", "start_date"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="class_ends_after_start"),
-            models.CheckConstraint(condition=Q(status__in=ClassStatus.values), name="class_status_valid"),
-            models.CheckConstraint(condition=Q(capacity__gte=1), name="class_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="class_ends_after_start",
+                violation_error_message=_("The class cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ClassStatus.values),
+                name="class_status_valid",
+                violation_error_message=_("This is not a valid class status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1),
+                name="class_capacity_positive",
+                violation_error_message=_("The capacity must be at least 1."),
+            ),
             models.CheckConstraint(
                 condition=~Q(status=ClassStatus.CANCELLED) | ~Q(cancel_reason=""),
                 name="class_cancel_has_reason",
+                violation_error_message=_("A cancelled class needs a reason."),
             ),
         ]
 
@@ -274,9 +301,21 @@ class Session(Orderable):
             models.Index(fields=["teaching_point", "starts_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
-            models.CheckConstraint(condition=Q(kind__in=SessionKind.values), name="session_kind_valid"),
-            models.CheckConstraint(condition=Q(delivery__in=Delivery.values), name="session_delivery_valid"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="session_ends_after_start",
+                violation_error_message=_("A session must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SessionKind.values),
+                name="session_kind_valid",
+                violation_error_message=_("This is not a valid kind of session."),
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery__in=Delivery.values),
+                name="session_delivery_valid",
+                violation_error_message=_("This is not a valid way of delivery."),
+            ),
         ]
 
     def __str__(self):
@@ -352,13 +391,19 @@ class Enrollment(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["training_class", "member"], name="enrollment_one_per_member_and_class"
+                fields=["training_class", "member"],
+                name="enrollment_one_per_member_and_class",
+                violation_error_message=_("This member is already enrolled in this class."),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=EnrollmentStatus.values), name="enrollment_status_valid"
+                condition=Q(status__in=EnrollmentStatus.values),
+                name="enrollment_status_valid",
+                violation_error_message=_("This is not a valid enrolment status."),
             ),
             models.CheckConstraint(
-                condition=Q(source__in=EnrollmentSource.values), name="enrollment_source_valid"
+                condition=Q(source__in=EnrollmentSource.values),
+                name="enrollment_source_valid",
+                violation_error_message=_("This is not a valid enrolment source."),
             ),
         ]
 
