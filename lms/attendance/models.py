@@ -60,17 +60,24 @@ class AttendanceRecord(models.Model):
         indexes = [models.Index(fields=["member", "status"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["session", "member"], name="attendance_one_per_member_and_session"
+                fields=["session", "member"],
+                name="attendance_one_per_member_and_session",
+                violation_error_message=_("This member already has an attendance record for this session."),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=AttendanceStatus.values), name="attendance_status_valid"
+                condition=Q(status__in=AttendanceStatus.values),
+                name="attendance_status_valid",
+                violation_error_message=_("Unknown attendance status."),
             ),
             models.CheckConstraint(
-                condition=Q(source__in=AttendanceSource.values), name="attendance_source_valid"
+                condition=Q(source__in=AttendanceSource.values),
+                name="attendance_source_valid",
+                violation_error_message=_("Unknown attendance source."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ATTENDED_STATUSES) | Q(minutes=0),
                 name="attendance_minutes_only_when_attended",
+                violation_error_message=_("Only a member who attended is credited minutes."),
             ),
         ]
 
@@ -113,17 +120,35 @@ class LeaveStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class LeaveRequest(models.Model):
-    """A member asks, before a session, to be excused from it."""
+# A request that still counts: a session may be covered by one of these per member at most.
+OPEN_LEAVE_STATUSES = (LeaveStatus.PENDING, LeaveStatus.APPROVED)
 
-    session = models.ForeignKey(
-        "scheduling.Session",
+
+class LeaveScope(models.TextChoices):
+    SESSION = "session", _("One session")
+    DAY = "day", _("One day")
+    CLASS = "class", _("The whole class")
+
+
+class LeaveRequest(models.Model):
+    """A member asks, before it starts, to be excused from one session, one day of a class or the
+    whole class. Staff decide once for every session it covers (`LeaveSession`)."""
+
+    training_class = models.ForeignKey(
+        "scheduling.TrainingClass",
         on_delete=models.CASCADE,
         related_name="leave_requests",
-        verbose_name=_("session"),
+        verbose_name=_("training class"),
     )
     member = models.ForeignKey(
         "people.Member", on_delete=models.CASCADE, related_name="leave_requests", verbose_name=_("member")
+    )
+    scope = models.CharField(
+        _("scope"), max_length=16, choices=LeaveScope.choices, default=LeaveScope.SESSION
+    )
+    day = models.DateField(_("day"), null=True, blank=True)
+    sessions = models.ManyToManyField(
+        "scheduling.Session", through="LeaveSession", related_name="+", verbose_name=_("sessions")
     )
     reason = models.CharField(_("reason"), max_length=500)
     status = models.CharField(
@@ -139,14 +164,76 @@ class LeaveRequest(models.Model):
         verbose_name = _("leave request")
         verbose_name_plural = _("leave requests")
         ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["training_class", "status"])]
         constraints = [
-            models.UniqueConstraint(fields=["session", "member"], name="leave_one_per_member_and_session"),
-            models.CheckConstraint(condition=~Q(reason=""), name="leave_has_reason"),
-            models.CheckConstraint(condition=Q(status__in=LeaveStatus.values), name="leave_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="leave_has_reason",
+                violation_error_message=_("Give a reason for the leave."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LeaveStatus.values),
+                name="leave_status_valid",
+                violation_error_message=_("Unknown leave status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=LeaveScope.values),
+                name="leave_scope_valid",
+                violation_error_message=_("Unknown leave scope."),
+            ),
+            models.CheckConstraint(
+                condition=Q(scope=LeaveScope.DAY, day__isnull=False)
+                | (~Q(scope=LeaveScope.DAY) & Q(day__isnull=True)),
+                name="leave_day_only_for_a_day",
+                violation_error_message=_(
+                    "A leave request for a day names the day, and only that kind does."
+                ),
+            ),
         ]
 
     def __str__(self):
-        return f"{self.member} · {self.session}"
+        return f"{self.member} · {self.training_class}"
+
+
+class LeaveSession(models.Model):
+    """One session a leave request covers. The member and the request's status are copied here so
+    that the database can hold "one pending or approved request per member and session"."""
+
+    leave = models.ForeignKey(LeaveRequest, on_delete=models.CASCADE, related_name="covered")
+    session = models.ForeignKey(
+        "scheduling.Session",
+        on_delete=models.CASCADE,
+        related_name="leave_coverage",
+        verbose_name=_("session"),
+    )
+    member = models.ForeignKey("people.Member", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=16, choices=LeaveStatus.choices, default=LeaveStatus.PENDING
+    )
+
+    class Meta:
+        verbose_name = _("session on leave")
+        verbose_name_plural = _("sessions on leave")
+        ordering = ["session__starts_at", "session_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["leave", "session"], name="leave_session_once"),
+            models.UniqueConstraint(
+                fields=["member", "session"],
+                condition=Q(status__in=OPEN_LEAVE_STATUSES),
+                name="leave_one_open_per_member_and_session",
+                violation_error_message=_(
+                    "This member already has a pending or approved leave request for this session."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LeaveStatus.values),
+                name="leave_session_status_valid",
+                violation_error_message=_("Unknown leave status."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.leave_id}: {self.session_id}"
 
 
 class RequirementScope(models.TextChoices):
@@ -183,14 +270,24 @@ class RequirementRule(models.Model):
         ordering = ["-year", "category"]
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "category"], name="requirement_one_per_year_and_category"
-            ),
-            models.CheckConstraint(condition=Q(hours__gte=0), name="requirement_hours_not_negative"),
-            models.CheckConstraint(
-                condition=Q(category__in=MemberCategory.values), name="requirement_category_valid"
+                fields=["year", "category"],
+                name="requirement_one_per_year_and_category",
+                violation_error_message=_("This member category already has a requirement for this year."),
             ),
             models.CheckConstraint(
-                condition=Q(scope__in=RequirementScope.values), name="requirement_scope_valid"
+                condition=Q(hours__gte=0),
+                name="requirement_hours_not_negative",
+                violation_error_message=_("The required hours cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=MemberCategory.values),
+                name="requirement_category_valid",
+                violation_error_message=_("Unknown member category."),
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=RequirementScope.values),
+                name="requirement_scope_valid",
+                violation_error_message=_("Unknown place where the hours count."),
             ),
         ]
 

@@ -13,7 +13,6 @@ from lms.attendance.models import (
     ATTENDED_STATUSES,
     AttendanceChange,
     AttendanceRecord,
-    LeaveRequest,
     LeaveStatus,
     RequirementRule,
     RequirementScope,
@@ -55,7 +54,7 @@ def staff_sessions(user) -> QuerySet[Session]:
             ),
             marked_count=Count("attendance", distinct=True),
             pending_leave_count=Count(
-                "leave_requests", filter=Q(leave_requests__status=LeaveStatus.PENDING), distinct=True
+                "leave_coverage", filter=Q(leave_coverage__status=LeaveStatus.PENDING), distinct=True
             ),
         )
     )
@@ -81,12 +80,6 @@ def sessions_today_first(user, now: datetime | None = None) -> dict[str, list[Se
         "recent": [s for s in reversed(sessions) if s.starts_at < day_start],
         "coming": [s for s in sessions if s.starts_at >= day_end],
     }
-
-
-def leave_requests_for_staff(user) -> QuerySet[LeaveRequest]:
-    return LeaveRequest.objects.filter(session__in=sessions_for_staff(user)).select_related(
-        "member", "member__branch", "session", "session__training_class", "decided_by"
-    )
 
 
 def records_for_staff(user) -> QuerySet[AttendanceRecord]:

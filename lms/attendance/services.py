@@ -7,7 +7,7 @@ is harmless.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.attendance import credit, qr
+from lms.attendance.leave import leave_plan
 from lms.attendance.models import (
     ATTENDED_STATUSES as ATTENDED,
 )
@@ -27,13 +28,14 @@ from lms.attendance.models import (
     AttendanceSource,
     AttendanceStatus,
     LeaveRequest,
+    LeaveSession,
     LeaveStatus,
     RequirementRule,
     RequirementScope,
 )
 from lms.people.models import Member, MemberCategory
 from lms.people.selectors import is_org_dept, member_profile, members_for_user
-from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session
+from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session, TrainingClass
 from lms.scheduling.selectors import can_manage_class
 from lms.scheduling.services import enrolment_add
 
@@ -192,7 +194,7 @@ def attendance_check_in(*, user, code: str, now: datetime | None = None) -> Chec
     return CheckIn(record, created)
 
 
-# --- Roll call, leave and the end of a session ----------------------------------------------------
+# --- Roll call and the end of a session ----------------------------------------------------
 
 
 def _check_staff(actor, session: Session) -> None:
@@ -281,7 +283,7 @@ def attendance_close_session(*, session: Session, now: datetime | None = None) -
         enrollments__status=EnrollmentStatus.ENROLLED,
     ).exclude(attendance__session=session)
     excused = set(
-        LeaveRequest.objects.filter(session=session, status=LeaveStatus.APPROVED).values_list(
+        LeaveSession.objects.filter(session=session, status=LeaveStatus.APPROVED).values_list(
             "member_id", flat=True
         )
     )
@@ -341,60 +343,109 @@ def attendance_credit_live(
     return record
 
 
-@transaction.atomic
-def leave_request_submit(*, user, session: Session, reason: str, now: datetime | None = None) -> LeaveRequest:
-    """A member asks for leave before the session starts."""
+# --- Leave ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LeaveDecision:
+    leave: LeaveRequest
+    excused: list[Session]  # sessions now excused (or already excused)
+    kept: list[AttendanceRecord]  # records left as they were: the member attended
+
+
+def leave_request_submit(
+    *,
+    user,
+    reason: str,
+    session: Session | None = None,
+    training_class: TrainingClass | None = None,
+    day: date | None = None,
+    now: datetime | None = None,
+) -> LeaveRequest:
+    """A member asks for leave from one `session`, from one `day` of `training_class`, or from the
+    whole class, before each session starts: sessions that have started are left out (the plan says
+    which). A request overlapping the member's pending or approved one is refused; sending the same
+    pending request again replaces its reason."""
     now = now or timezone.now()
+    reason = (reason or "").strip()[:500]
     member = member_profile(user)
-    reason = (reason or "").strip()
     if member is None:
         raise PermissionDenied(_("Only party members can ask for leave."))
     if not reason:
         raise ValidationError({"reason": _("Give a reason for the leave.")})
-    if session.starts_at <= now:
-        raise ValidationError(_("Leave must be asked for before the session starts."))
-    if not Enrollment.objects.filter(
-        training_class_id=session.training_class_id, member=member, status=EnrollmentStatus.ENROLLED
-    ).exists():
-        raise ValidationError(_("You are not enrolled in this class."))
-    leave, created = LeaveRequest.objects.get_or_create(
-        session=session, member=member, defaults={"reason": reason[:500]}
-    )
-    if not created and leave.status == LeaveStatus.PENDING:
-        leave.reason = reason[:500]
-        leave.save(update_fields=["reason"])
-    elif not created:
-        raise ValidationError(_("Your request for this session has already been decided."))
-    return leave
+    training_class = session.training_class if session is not None else training_class
+    plan = leave_plan(member=member, training_class=training_class, session=session, day=day, now=now)
+    if plan.problems:
+        raise ValidationError(plan.problems)
+    try:
+        with transaction.atomic():
+            if plan.same is not None:
+                request = LeaveRequest.objects.select_for_update().get(pk=plan.same.pk)
+                if request.status != LeaveStatus.PENDING:
+                    raise ValidationError(_("Your request has already been decided."))
+                request.reason = reason
+                request.save(update_fields=["reason"])
+                return request
+            request = LeaveRequest(
+                training_class=training_class, member=member, scope=plan.scope, day=day, reason=reason
+            )
+            request.full_clean(exclude=["training_class", "member"])
+            request.save()
+            LeaveSession.objects.bulk_create(
+                LeaveSession(leave=request, session=s, member=member, status=LeaveStatus.PENDING)
+                for s in plan.sessions
+            )
+    except IntegrityError:
+        # Another request covering one of these sessions was saved meanwhile (a double tap, two
+        # devices): the partial unique constraint refused this one.
+        raise ValidationError(
+            _("You already asked for leave from some of these sessions; see “my training”.")
+        ) from None
+    return request
 
 
-@transaction.atomic
 def leave_request_decide(
     *, actor, leave: LeaveRequest, approve: bool, now: datetime | None = None
-) -> LeaveRequest:
-    """Staff approve (the member is excused) or reject a leave request."""
+) -> LeaveDecision:
+    """Staff approve or reject a request once, for every session it covers. Approval excuses the
+    member from each one through `_write`, except where they attended after all (kept, and said)."""
     now = now or timezone.now()
-    leave = (
-        LeaveRequest.objects.select_for_update()
-        .select_related("session__training_class", "member")
-        .get(pk=leave.pk)
-    )
-    _check_staff(actor, leave.session)
-    leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
-    leave.decided_by, leave.decided_at = actor, now
-    leave.save(update_fields=["status", "decided_by", "decided_at"])
-    if approve:
-        _write(
-            session=leave.session,
-            member=leave.member,
-            status=AttendanceStatus.EXCUSED,
-            source=AttendanceSource.LEAVE,
-            minutes=0,
-            actor=actor,
-            now=now,
-            note=leave.reason[:300],
+    with transaction.atomic():
+        leave = (
+            LeaveRequest.objects.select_for_update(of=("self",))
+            .select_related("training_class", "member")
+            .get(pk=leave.pk)
         )
-    return leave
+        if not can_manage_class(actor, leave.training_class):
+            raise PermissionDenied(_("You may not decide on leave for this class."))
+        if leave.status != LeaveStatus.PENDING:
+            decided = {"status": leave.get_status_display()}
+            raise ValidationError(_("This request has already been decided (%(status)s).") % decided)
+        leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.REJECTED
+        leave.decided_by, leave.decided_at = actor, now
+        leave.save(update_fields=["status", "decided_by", "decided_at"])
+        leave.covered.update(status=leave.status)
+        decision = LeaveDecision(leave=leave, excused=[], kept=[])
+        if not approve:
+            return decision
+        sessions = Session.objects.filter(leave_coverage__leave=leave).select_related("training_class")
+        for session in sessions.order_by("starts_at", "id"):
+            record, _created = _write(
+                session=session,
+                member=leave.member,
+                status=AttendanceStatus.EXCUSED,
+                source=AttendanceSource.LEAVE,
+                minutes=0,
+                actor=actor,
+                now=now,
+                note=leave.reason[:300],
+                keep_if=ATTENDED,
+            )
+            if record.status == AttendanceStatus.EXCUSED:
+                decision.excused.append(session)
+            else:
+                decision.kept.append(record)
+        return decision
 
 
 # --- Requirement rules ---------------------------------------------------------------------------

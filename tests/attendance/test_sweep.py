@@ -13,6 +13,7 @@ from lms.attendance.models import (
     AttendanceSource,
     AttendanceStatus,
     LeaveRequest,
+    LeaveSession,
     LeaveStatus,
 )
 from lms.scheduling import services as scheduling
@@ -35,8 +36,14 @@ def class_of_four(held):
         user=approved.user, session=held["lecture"], reason="生病", now=held["at"](-120)
     )
     services.leave_request_decide(actor=held["staff_a"], leave=leave, approve=True, now=held["at"](-60))
-    LeaveRequest.objects.create(
-        session=held["lecture"], member=approved_without_record, reason="出差", status=LeaveStatus.APPROVED
+    outside = LeaveRequest.objects.create(
+        training_class=held["training_class"],
+        member=approved_without_record,
+        reason="出差",
+        status=LeaveStatus.APPROVED,
+    )
+    LeaveSession.objects.create(
+        leave=outside, session=held["lecture"], member=approved_without_record, status=LeaveStatus.APPROVED
     )
     services.attendance_mark(actor=held["staff_a"], session=held["lecture"], member=present, status="present")
     return {

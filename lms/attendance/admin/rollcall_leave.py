@@ -1,5 +1,6 @@
-"""Leave requests in the admin: the pending requests for the user's sessions, each with approve and
-reject buttons that POST to `leave_request_decide`, and the latest decisions below. A request
+"""Leave requests in the admin: the pending requests for the user's classes, each with its scope in
+words (one session, a day, the whole class) and approve and reject buttons that POST once to
+`leave_request_decide` for every session it covers, and the latest decisions below. A request
 outside the user's scope is a 404."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +12,8 @@ from django.views.generic import TemplateView, View
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.attendance import selectors, services
+from lms.attendance import leave as leave_reads
+from lms.attendance import services
 from lms.attendance.admin.rollcall_views import error_messages
 from lms.attendance.models import LeaveStatus
 
@@ -28,15 +30,16 @@ class LeaveRequestListView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        requests = selectors.leave_requests_for_staff(self.request.user)
-        context.update(
-            pending=requests.filter(status=LeaveStatus.PENDING).order_by(
-                "session__starts_at", "requested_at"
-            ),
-            decided=requests.exclude(status=LeaveStatus.PENDING).order_by("-decided_at", "-id")[
-                :RECENT_DECISIONS
-            ],
+        requests = leave_reads.leave_requests_for_staff(self.request.user)
+        pending = list(
+            requests.filter(status=LeaveStatus.PENDING).order_by("first_starts_at", "requested_at")
         )
+        decided = list(
+            requests.exclude(status=LeaveStatus.PENDING).order_by("-decided_at", "-id")[:RECENT_DECISIONS]
+        )
+        for leave in pending + decided:
+            leave.words = leave_reads.leave_words(leave)
+        context.update(pending=pending, decided=decided)
         return context
 
 
@@ -44,17 +47,31 @@ class LeaveDecideView(View):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        leave = get_object_or_404(selectors.leave_requests_for_staff(request.user), pk=pk)
-        approve = request.POST.get("decision") == "approve"
+        leave = get_object_or_404(leave_reads.leave_requests_for_staff(request.user), pk=pk)
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "reject"):
+            messages.error(request, _("Choose approve or reject."))
+            return redirect(reverse("attendance_leave:index"))
+        approve = decision == "approve"
         try:
-            services.leave_request_decide(actor=request.user, leave=leave, approve=approve)
+            result = services.leave_request_decide(actor=request.user, leave=leave, approve=approve)
         except (ValidationError, PermissionDenied) as error:
             for message in error_messages(error):
                 messages.error(request, message)
         else:
-            names = {"name": leave.member.name, "session": leave.session.display_title}
-            if approve:
-                messages.success(request, _("Leave approved: %(name)s is excused from %(session)s.") % names)
+            names = {"name": leave.member.name, "scope": leave_reads.leave_words(leave)}
+            if not approve:
+                messages.success(request, _("Leave rejected for %(name)s (%(scope)s).") % names)
             else:
-                messages.success(request, _("Leave rejected for %(name)s (%(session)s).") % names)
+                messages.success(request, _("Leave approved: %(name)s is excused from %(scope)s.") % names)
+            for record in result.kept:
+                messages.warning(
+                    request,
+                    _("%(name)s was already marked %(status)s at %(session)s; that record is kept.")
+                    % {
+                        "name": leave.member.name,
+                        "status": record.get_status_display(),
+                        "session": leave_reads.session_words(record.session),
+                    },
+                )
         return redirect(reverse("attendance_leave:index"))
