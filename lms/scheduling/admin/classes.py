@@ -19,6 +19,7 @@ from wagtail.admin import messages
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.widgets import Button
 
+from lms.dashboard.links import class_day_buttons
 from lms.people.admin.forms import ServiceErrorsOnFormMixin
 from lms.people.admin.scoping import ScopedCreateView, ScopedDeleteView, ScopedEditView, ScopedIndexView
 from lms.scheduling import selectors, services
@@ -158,7 +159,12 @@ class TrainingClassEditView(ClassButtonsMixin, ServiceSaveMixin, ScopedEditView)
 
     @property
     def header_more_buttons(self):
-        return super().header_more_buttons + self.class_action_buttons(self.object)
+        # The day's screens (签到大屏, live room) first: they are what staff look for on the day.
+        return (
+            class_day_buttons(self.object)
+            + super().header_more_buttons
+            + self.class_action_buttons(self.object)
+        )
 
     @property
     def can_delete(self):
