@@ -56,6 +56,17 @@ class ImportFileError(Exception):
     """The file as a whole cannot be imported: unreadable, unknown type, missing columns."""
 
 
+class TooManyRowsError(ImportFileError):
+    """More member rows than one import may take (checked while reading, before any database work)."""
+
+    def __init__(self, max_rows: int):
+        self.max_rows = max_rows
+        super().__init__(
+            _("The file has more than %(max)s member rows; split it into files of at most %(max)s rows.")
+            % {"max": max_rows}
+        )
+
+
 @dataclass(frozen=True)
 class MemberRow:
     row: int
@@ -186,8 +197,11 @@ def _missing_columns_error(missing: Iterable[str]) -> ImportFileError:
     )
 
 
-def table_rows(table: Iterable[tuple[int, list[Any]]]) -> Iterator[MemberRow]:
-    """Find the header row (the first of the opening rows naming all required columns), then the members."""
+def table_rows(
+    table: Iterable[tuple[int, list[Any]]], *, max_lines: int | None = None
+) -> Iterator[MemberRow]:
+    """Find the header row (the first of the opening rows naming all required columns), then the members.
+    Past `max_lines` spreadsheet lines (blank ones too) TooManyRowsError stops the reading."""
     table = iter(table)
     columns: dict[int, str] | None = None
     best: set[str] = set()
@@ -211,6 +225,8 @@ def table_rows(table: Iterable[tuple[int, list[Any]]]) -> Iterator[MemberRow]:
             raise ImportFileError(_("The file is empty."))
         raise _missing_columns_error(name for name in REQUIRED_FIELDS if name not in best)
     for number, cells in table:
+        if max_lines is not None and number > max_lines:
+            raise TooManyRowsError(max_lines)
         values = {name: cell_text(cells[index]) for index, name in columns.items() if index < len(cells)}
         if any(values.values()):  # blank rows (or rows with only a serial number) are skipped
             yield MemberRow(number, values)
@@ -228,11 +244,30 @@ def mapping_rows(rows: Iterable[Mapping[str, Any]]) -> Iterator[MemberRow]:
             yield MemberRow(number, values)
 
 
-def rows_read(source, *, filename: str | None = None) -> Iterator[MemberRow]:
-    """Member rows from a path, an open file, a list of dicts, or a table (list of lists, header first)."""
+def _rows_iter(source, *, filename: str | None, max_lines: int | None) -> Iterator[MemberRow]:
     if isinstance(source, str | PathLike) or hasattr(source, "read"):
-        return table_rows(file_table(source, filename=filename))
+        return table_rows(file_table(source, filename=filename), max_lines=max_lines)
     rows = list(source)
     if rows and isinstance(rows[0], Mapping):
         return mapping_rows(rows)
-    return table_rows(enumerate(rows, 1))
+    return table_rows(enumerate(rows, 1), max_lines=max_lines)
+
+
+def rows_read(source, *, filename: str | None = None, max_rows: int | None = None) -> list[MemberRow]:
+    """Member rows from a path, an open file, a list of dicts, or a table (list of lists, header first).
+
+    With `max_rows`, reading stops with TooManyRowsError at the first member row past it, and also when
+    the sheet runs on for much longer than that (blank or formatted rows cost time to read too).
+    """
+    max_lines = None if max_rows is None else 2 * max_rows + 100
+    rows = []
+    try:
+        for row in _rows_iter(source, filename=filename, max_lines=max_lines):
+            if max_rows is not None and len(rows) >= max_rows:
+                raise TooManyRowsError(max_rows)
+            rows.append(row)
+    except TooManyRowsError as error:
+        if error.max_rows != max_rows:  # the sheet ran past max_lines: still "too many rows" to the user
+            raise TooManyRowsError(max_rows) from error
+        raise
+    return rows
