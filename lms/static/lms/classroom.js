@@ -23,7 +23,12 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   }
 
-  function status(message) { $("room-status").textContent = message; }
+  // The connection in words with a colour (data-state): connecting, connected, reconnecting, disconnected.
+  function status(message, state) {
+    const badge = $("room-status");
+    badge.textContent = message;
+    badge.dataset.state = state;
+  }
 
   const people = new Map();
   const roleOrder = { teacher: 0, staff: 1, terminal: 2, member: 3 };
@@ -203,7 +208,7 @@
 
   const handlers = {
     welcome(m) {
-      status("✓");
+      status(room.dataset.labelConnected, "connected");
       myPeer = m.peer;
       iceServers = m.ice_servers;
       clearInterval(pinging);  // pings keep this connection's presence counting
@@ -242,8 +247,8 @@
     "chat.muted": (m) => { $("muted-badge").hidden = !m.muted; if ($("mute-toggle")) $("mute-toggle").checked = m.muted; },
     hands: (m) => showHands(m.hands),
     poll: (m) => showPoll(m.poll),
-    removed() { ended = true; status(room.dataset.labelRemoved); leaveStage(); },
-    "class.ended"() { ended = true; status(room.dataset.labelEnded); leaveStage(); },
+    removed() { ended = true; status(room.dataset.labelRemoved, "disconnected"); leaveStage(); },
+    "class.ended"() { ended = true; status(room.dataset.labelEnded, "disconnected"); leaveStage(); },
     error: (m) => { $("room-error").textContent = m.message; },
   };
 
@@ -270,7 +275,8 @@
     });
     socket.addEventListener("close", () => {
       if (ended) return;
-      status(room.dataset.labelReconnecting);
+      if (navigator.onLine === false) status(room.dataset.labelDisconnected, "disconnected");
+      else status(room.dataset.labelReconnecting, "reconnecting");
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 500 * 2 ** retry);  // back off: 1 s, 2 s … up to 32 s
     });
