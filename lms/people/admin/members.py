@@ -1,12 +1,32 @@
 """Member create and edit in the admin go through `services.member_upsert`, like the API and imports:
-it validates and normalises the phone, creates the login and grants the member role."""
+it validates and normalises the phone, creates the login and grants the member role. The list shows
+and exports yes/no in words (是/否), not a red ✗ for every member who is not migrant or True/False."""
 
+from django.utils.translation import gettext as _
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 from wagtail.log_actions import log
 
 from lms.people import services
 from lms.people.admin.forms import ServiceErrorsOnFormMixin
-from lms.people.admin.scoping import ScopedCreateView, ScopedEditView
+from lms.people.admin.scoping import ScopedCreateView, ScopedEditView, ScopedIndexView
 from lms.people.models import Member
+
+
+def yes_no(value: bool) -> str:
+    return _("Yes") if value else _("No")
+
+
+def migrant_cell(member: Member) -> str:
+    """是 for a migrant member, nothing for the others (most of them)."""
+    return _("Yes") if member.is_migrant else ""
+
+
+class MemberIndexView(ScopedIndexView):
+    # Booleans in the XLSX and CSV downloads as 是/否 (in the user's language), like the import reads them.
+    custom_value_preprocess = {
+        **SpreadsheetExportMixin.custom_value_preprocess,
+        bool: {SpreadsheetExportMixin.FORMAT_CSV: yes_no, SpreadsheetExportMixin.FORMAT_XLSX: yes_no},
+    }
 
 
 class MemberServiceSaveMixin(ServiceErrorsOnFormMixin):

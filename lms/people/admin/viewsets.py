@@ -7,13 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from lms.people import selectors
 from lms.people.admin.forms import BranchAdminForm, MemberAdminForm
-from lms.people.admin.members import MemberCreateView, MemberEditView
+from lms.people.admin.members import MemberCreateView, MemberEditView, MemberIndexView, migrant_cell
 from lms.people.admin.review import TeacherPoolReviewViewSet, TeacherReviewViewSet
 from lms.people.admin.scoping import ScopedModelViewSet
 from lms.people.models import Branch, Member, Teacher
@@ -97,6 +97,7 @@ class MemberViewSet(ScopedModelViewSet):
     url_prefix = "people/members"
     icon = "user"
     menu_label = _("Party members")
+    index_view_class = MemberIndexView
     add_view_class = MemberCreateView
     edit_view_class = MemberEditView
     copy_view_enabled = False  # a copy would share the phone, which is unique
@@ -115,7 +116,7 @@ class MemberViewSet(ScopedModelViewSet):
             sort_key="branch__township__path",
         ),
         Column("category", label=_("Category"), accessor="get_category_display", sort_key="category"),
-        BooleanColumn("is_migrant", label=_("Migrant member"), sort_key="is_migrant"),
+        Column("is_migrant", label=_("Migrant member"), accessor=migrant_cell, sort_key="is_migrant"),
         DateColumn("updated_at", label=_("Updated at"), sort_key="updated_at"),
     ]
     filterset_class = MemberFilterSet
