@@ -195,3 +195,40 @@ def enrolled_member_conflicts(training_class: TrainingClass, sessions: list[Sess
         )
         for member_id, conflict in clashes.items()
     ]
+
+
+def teacher_bookings(starts_at: datetime, ends_at: datetime, *, exclude_class_id: int | None = None):
+    """Sessions with a teacher that overlap [starts_at, ends_at), outside cancelled classes and the
+    class `exclude_class_id` (the one being edited, whose own clashes are checked on save)."""
+    sessions = (
+        Session.objects.filter(teacher__isnull=False, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .exclude(training_class__status=ClassStatus.CANCELLED)
+        .order_by("starts_at", "id")
+    )
+    if exclude_class_id:
+        sessions = sessions.exclude(training_class_id=exclude_class_id)
+    return sessions
+
+
+def teachers_busy(
+    teacher_ids, starts_at: datetime | None, ends_at: datetime | None, *, exclude_class_id: int | None = None
+) -> dict[int, Conflict]:
+    """For the teacher chooser: which of these teachers already teach between `starts_at` and
+    `ends_at`, each with their first booking in words (the other class's name). Same rules as
+    `booking_conflicts`: half-open intervals, cancelled classes hold no bookings, drafts do."""
+    if not teacher_ids or not starts_at or not ends_at or ends_at <= starts_at:
+        return {}
+    bookings = teacher_bookings(starts_at, ends_at, exclude_class_id=exclude_class_id).filter(
+        teacher_id__in=list(teacher_ids)
+    )
+    found: dict[int, Conflict] = {}
+    for other in bookings.select_related("training_class"):
+        if other.teacher_id in found:
+            continue
+        found[other.teacher_id] = Conflict(
+            "teacher_busy",
+            _("Busy: “%(other)s” in “%(class)s” (%(when)s)")
+            % {"other": other.display_title, "class": other.training_class.title, "when": _when(other)},
+            other.training_class_id,
+        )
+    return found

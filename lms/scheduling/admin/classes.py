@@ -22,7 +22,7 @@ from wagtail.admin.widgets import Button
 from lms.dashboard.links import class_day_buttons
 from lms.people.admin.forms import ServiceErrorsOnFormMixin
 from lms.people.admin.scoping import ScopedCreateView, ScopedDeleteView, ScopedEditView, ScopedIndexView
-from lms.scheduling import selectors, services
+from lms.scheduling import selectors, services, teaching_points
 from lms.scheduling.models import PUBLIC_STATUSES, ClassStatus, TrainingClass
 
 
@@ -134,11 +134,18 @@ class ServiceSaveMixin(ServiceErrorsOnFormMixin):
         return services.training_class_save(actor=self.request.user, training_class=training_class)
 
     def save_action(self):
-        if not self.object.is_compliant and not self.expects_json_response:
-            messages.warning(
-                self.request,
-                _("Saved as a draft that does not follow the 5+1+N template yet; see what is missing below."),
-            )
+        if not self.expects_json_response:
+            if not self.object.is_compliant:
+                messages.warning(
+                    self.request,
+                    _(
+                        "Saved as a draft that does not follow the 5+1+N template yet; "
+                        "see what is missing below."
+                    ),
+                )
+            # Another township's teaching point is allowed, but said.
+            for notice in teaching_points.outside_township_notices(self.object):
+                messages.warning(self.request, notice.session_message)
         return super().save_action()
 
     def get_success_url(self):

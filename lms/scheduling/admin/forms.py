@@ -14,7 +14,7 @@ from courses.models import CourseModule, TeachingPointPage
 from lms.people import selectors as people_selectors
 from lms.people.admin.forms import branch_label
 from lms.people.models import MemberCategory, Teacher
-from lms.scheduling import selectors
+from lms.scheduling import selectors, teaching_points
 from lms.scheduling.models import PlannedClass
 
 
@@ -28,6 +28,19 @@ def planned_class_label(planned) -> str:
 
 def member_label(member) -> str:
     return f"{member.name} · {member.phone} · {member.branch.name}"
+
+
+class TimetableContext:
+    """What every session row of one class form shares: the grouped teaching points with their
+    schools, the class's school, and the teachers already chosen (loaded in one query)."""
+
+    def __init__(self, *, school, training_class_id, teacher_ids):
+        self.school = school
+        self.training_class_id = training_class_id
+        self.point_choices, self.point_schools = teaching_points.grouped_point_choices(class_school=school)
+        self.point_titles = {pk: title for _group, options in self.point_choices[1:] for pk, title in options}
+        teacher_ids = {int(pk) for pk in teacher_ids if str(pk).isdigit()}
+        self.teachers = Teacher.objects.in_bulk(teacher_ids) if teacher_ids else {}
 
 
 class TrainingClassAdminForm(WagtailAdminModelForm):
@@ -59,17 +72,71 @@ class TrainingClassAdminForm(WagtailAdminModelForm):
                 plan__in=selectors.plans_for_user(user)
             ).select_related("plan", "plan__school")
             planned.label_from_instance = planned_class_label
+        if "sessions" in self.formsets:
+            # Before the formset builds its forms (it does so lazily), so every row gets it.
+            self.formsets["sessions"].form_kwargs["timetable"] = self._timetable_context()
+
+    def _timetable_context(self) -> TimetableContext:
+        """The class's school as it stands on the form (posted, initial, or saved) and the teachers
+        the rows show."""
+        formset = self.formsets["sessions"]
+        school_id = self.instance.school_id
+        if self.is_bound:
+            school_id = self.data.get(self.add_prefix("school")) or school_id
+        elif self.initial.get("school"):
+            school_id = self.initial["school"]
+        school = None
+        if school_id and str(school_id).isdigit() and "school" in self.fields:
+            school = self.fields["school"].queryset.filter(pk=school_id).first()
+        elif self.instance.school_id:
+            school = self.instance.school
+        if formset.is_bound:
+            rows = range(formset.total_form_count())
+            teacher_ids = [formset.data.get(f"{formset.prefix}-{i}-teacher") for i in rows]
+        else:
+            teacher_ids = [session.teacher_id for session in formset.get_queryset()]
+        return TimetableContext(
+            school=school,
+            training_class_id=self.instance.pk,
+            teacher_ids=[pk for pk in teacher_ids if pk],
+        )
 
 
 class SessionAdminForm(WagtailAdminModelForm):
-    """One row of the timetable: teachers from the pool, teaching points that are published."""
+    """One row of the timetable: a teacher from the pool (chosen in a modal, see `teacher_chooser`),
+    a published teaching point (grouped by township). The class's form hands every row the same
+    `timetable` context (`TimetableContext`), so the rows cost no query each."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, timetable: TimetableContext | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.timetable = timetable
         if "teaching_point" in self.fields:
-            self.fields["teaching_point"].queryset = TeachingPointPage.objects.live().order_by("path")
+            field = self.fields["teaching_point"]
+            field.queryset = TeachingPointPage.objects.live().order_by("path")
+            if timetable is not None:
+                field.widget.choices = timetable.point_choices
         if "teacher" in self.fields:
-            self.fields["teacher"].queryset = Teacher.objects.order_by("name", "id")
+            field = self.fields["teacher"]
+            field.queryset = Teacher.objects.order_by("name", "id")
+            if timetable is not None:
+                field.widget.training_class_id = timetable.training_class_id
+                field.widget.known = timetable.teachers
+
+    def point_notice(self) -> str:
+        """The row's line when its teaching point belongs to another township (allowed, but said)."""
+        if self.timetable is None or "teaching_point" not in self.fields:
+            return ""
+        point_id = self["teaching_point"].value()
+        try:
+            point_id = int(point_id) if point_id else None
+        except (TypeError, ValueError):
+            return ""
+        other = teaching_points.point_outside_township(
+            point_id, class_school=self.timetable.school, schools=self.timetable.point_schools
+        )
+        if other is None:
+            return ""
+        return teaching_points.notice_text(self.timetable.point_titles.get(point_id, ""), other.title)
 
 
 class PlannedClassAdminForm(WagtailAdminModelForm):

@@ -22,8 +22,9 @@ from lms.scheduling.admin.classes import (
 from lms.scheduling.admin.compliance import ComplianceOverviewViewSet
 from lms.scheduling.admin.enrolment import EnrolmentView
 from lms.scheduling.admin.forms import InlinePanelWithForm, SessionAdminForm, TrainingClassAdminForm
-from lms.scheduling.admin.panels import ComplianceReportPanel
+from lms.scheduling.admin.panels import ComplianceReportPanel, TeachingPointNoticePanel
 from lms.scheduling.admin.plans import AnnualPlanViewSet
+from lms.scheduling.admin.teacher_chooser import teacher_chooser_viewset
 from lms.scheduling.models import PUBLIC_STATUSES, TrainingClass
 
 # name → (url path, view class) of the class actions beside the generic model views.
@@ -38,7 +39,13 @@ CLASS_ACTIONS = {
 session_panels = [
     FieldRowPanel([FieldPanel("kind"), FieldPanel("title")]),
     FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
-    FieldRowPanel([FieldPanel("teacher"), FieldPanel("teaching_point", widget=forms.Select)]),
+    FieldRowPanel(
+        [
+            FieldPanel("teacher", widget=teacher_chooser_viewset.widget_class),
+            FieldPanel("teaching_point", widget=forms.Select),
+        ]
+    ),
+    TeachingPointNoticePanel(),
     FieldRowPanel([FieldPanel("venue"), FieldPanel("delivery")]),
     FieldPanel("course"),
 ]
@@ -135,3 +142,16 @@ class TrainingViewSetGroup(ViewSetGroup):
     menu_icon = "date"
     menu_order = 210
     items = (TrainingClassViewSet, ComplianceOverviewViewSet, AnnualPlanViewSet)
+
+    def __init__(self):
+        super().__init__()
+        # The timetable's teacher chooser is registered with the menu's viewsets (for its URLs)
+        # but has no menu item of its own.
+        self.registerables.append(teacher_chooser_viewset)
+
+    def get_submenu_items(self):
+        menu_items = []
+        for order, registerable in enumerate(self.registerables, start=1):
+            if registerable is not teacher_chooser_viewset:
+                menu_items.append(registerable.get_menu_item(order=order))
+        return menu_items
