@@ -9,8 +9,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run test install assets migrate demo logins lint format messages clean bench
 
 run: install migrate
+	@echo "==> Demo data (an empty database is seeded with the demo county: about a minute)"
 	$(BIN)/python manage.py demo --if-empty
 	@$(MAKE) --no-print-directory logins
+	@echo "==> Serving http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
@@ -22,11 +24,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMPS)/python: pyproject.toml | $(BIN)/python
+	@echo "==> Python packages into $(VENV) (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/assets: package.json package-lock.json scripts/copy-vendor.mjs
+	@echo "==> JavaScript and CSS libraries (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent build
 	@mkdir -p $(STAMPS) && touch $@
@@ -34,6 +38,7 @@ $(STAMPS)/assets: package.json package-lock.json scripts/copy-vendor.mjs
 assets: $(STAMPS)/assets
 
 migrate: install
+	@echo "==> Database migrations"
 	$(BIN)/python manage.py migrate --no-input
 
 demo: install migrate
@@ -49,6 +54,7 @@ logins:
 	@echo "  teacher1    pool teacher with a login"
 	@echo "  member1     party member of township 1"
 	@echo "  migrant1    migrant party member"
+	@echo "  terminal1   screen of township 1's sub-classroom (enters its township's live classes)"
 	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/v1/docs"
 	@echo ""
 
