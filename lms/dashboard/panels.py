@@ -102,7 +102,11 @@ class FlaggedTeachersPanel(RolePanel):
     template_name = "dashboard/flagged_teachers.html"
 
     def figures(self, now):
-        return {"flagged": selectors.flagged_teachers(now)}
+        return {
+            "flagged": selectors.flagged_teachers(now),
+            "award_rate": settings.EVALUATION_AWARD_MIN_RATE,
+            "rectify_rate": settings.EVALUATION_RECTIFY_BELOW_RATE,
+        }
 
 
 def panels_for(user, now: datetime | None = None) -> list[RolePanel]:
