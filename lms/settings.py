@@ -169,6 +169,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+# Member import page (人员 → 导入党员): larger files or more rows are refused before any work.
+PEOPLE_IMPORT_MAX_BYTES = env_int("PEOPLE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+PEOPLE_IMPORT_MAX_ROWS = env_int("PEOPLE_IMPORT_MAX_ROWS", 20_000)
 
 # --- Attendance -----------------------------------------------------------------------------------
 ATTENDANCE_QR_SECONDS = env_int("ATTENDANCE_QR_SECONDS", 20)  # the venue's QR code changes this often

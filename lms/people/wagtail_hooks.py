@@ -8,6 +8,7 @@ plain model-permission fallback, and registering a policy after that is an error
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 
+from lms.people.admin.import_views import MemberImportViewSet
 from lms.people.admin.viewsets import PeopleViewSetGroup
 from lms.people.models import Branch, Member, PeopleLogEntry
 from lms.people.permissions import branch_permission_policy, member_permission_policy
@@ -18,7 +19,9 @@ register_permission_policy(Member, member_permission_policy)
 
 @hooks.register("register_admin_viewset")
 def register_people_viewsets():
-    return PeopleViewSetGroup()
+    group = PeopleViewSetGroup()
+    group.registerables.insert(1, MemberImportViewSet())  # 导入党员, right under 党员
+    return group
 
 
 @hooks.register("register_log_actions")
