@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "lms.attendance",
     "lms.evaluation",
     "lms.classroom",
+    "lms.accounts",
     "lms.dashboard",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
@@ -172,6 +173,18 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 # Member import page (人员 → 导入党员): larger files or more rows are refused before any work.
 PEOPLE_IMPORT_MAX_BYTES = env_int("PEOPLE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 PEOPLE_IMPORT_MAX_ROWS = env_int("PEOPLE_IMPORT_MAX_ROWS", 20_000)
+
+# Member accounts: one-time codes by SMS (activation, reset) and on printed activation slips.
+# SMS_BACKEND: lms.accounts.sms.console.SmsBackend (prints), .filebased.SmsBackend (SMS_FILE_PATH),
+# .locmem.SmsBackend (tests), or a gateway implementing lms.accounts.sms.base.BaseSmsBackend.
+SMS_BACKEND = env_str("SMS_BACKEND", "lms.accounts.sms.console.SmsBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH")
+ACCOUNTS_CODE_MINUTES = env_int("ACCOUNTS_CODE_MINUTES", 10)  # an SMS code is valid this long
+ACCOUNTS_SLIP_DAYS = env_int("ACCOUNTS_SLIP_DAYS", 14)  # a printed slip's code is valid this long
+ACCOUNTS_CODE_MAX_ATTEMPTS = env_int("ACCOUNTS_CODE_MAX_ATTEMPTS", 5)  # wrong tries before a code locks
+ACCOUNTS_CODES_PER_PHONE_HOUR = env_int("ACCOUNTS_CODES_PER_PHONE_HOUR", 5)  # code requests per number
+ACCOUNTS_CODES_PER_IP_HOUR = env_int("ACCOUNTS_CODES_PER_IP_HOUR", 20)  # code requests per client address
+ACCOUNTS_TRIES_PER_IP_HOUR = env_int("ACCOUNTS_TRIES_PER_IP_HOUR", 30)  # code entries per client address
 
 # --- Attendance -----------------------------------------------------------------------------------
 ATTENDANCE_QR_SECONDS = env_int("ATTENDANCE_QR_SECONDS", 20)  # the venue's QR code changes this often

@@ -38,6 +38,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("login/", people_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("lms.accounts.urls")),
     path("me/", people_views.home, name="home"),
     path("", include("lms.scheduling.urls")),
     path("", include("lms.attendance.urls")),

@@ -1,0 +1,93 @@
+"""Activation slips in the admin (人员 → 激活单): township staff print, per branch, a one-time code for
+each member who cannot receive texts. Branches come from the user's scope (another township's is a
+404); printing is a POST because it issues codes, and its answer is the print-ready page."""
+
+import segno
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.base import ViewSet
+
+from lms.accounts import selectors, services
+from lms.people.selectors import is_staff_user
+
+SLIPS_PER_PAGE = 10  # 2 columns × 5 rows on A4
+QR_SCALE = 3
+
+
+class StaffOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not is_staff_user(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SlipBranchesView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "accounts/admin/slip_branches.html"
+    page_title = _("Activation slips")
+    header_icon = "key"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["branches"] = selectors.slip_branches_for_user(self.request.user)
+        context["slip_days"] = settings.ACCOUNTS_SLIP_DAYS
+        return context
+
+
+class SlipPrintView(StaffOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        branch = get_object_or_404(selectors.slip_branches_for_user(request.user), pk=pk)
+        slips = services.slips_issue(
+            actor=request.user, branch=branch, only_not_activated=bool(request.POST.get("only_not_activated"))
+        )
+        activate_url = site_url(request, reverse("accounts:activate_code"))
+        return render(
+            request,
+            "accounts/admin/slips_print.html",
+            {
+                "branch": branch,
+                "pages": [slips[i : i + SLIPS_PER_PAGE] for i in range(0, len(slips), SLIPS_PER_PAGE)],
+                "count": len(slips),
+                "activate_url": activate_url,
+                "qr_svg": segno.make(activate_url, error="m").svg_inline(scale=QR_SCALE, omitsize=True),
+                "printed_by": request.user,
+            },
+        )
+
+
+def site_url(request, path: str) -> str:
+    """The public address (BASE_URL) when set, so slips printed on an intranet still point members to
+    the site they can reach; else the address the staff member used."""
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    if base and "127.0.0.1" not in base and "localhost" not in base:
+        return base + path
+    return request.build_absolute_uri(path)
+
+
+class SlipsViewSet(ViewSet):
+    name = "accounts_slips"
+    url_prefix = "accounts/slips"
+    icon = "key"
+    menu_label = _("Activation slips")
+
+    @cached_property
+    def menu_item_class(self):
+        def is_shown(_item, request):
+            return is_staff_user(request.user)
+
+        return type("SlipsMenuItem", (MenuItem,), {"is_shown": is_shown})
+
+    def get_urlpatterns(self):
+        return [
+            path("", SlipBranchesView.as_view(), name="index"),
+            path("<int:pk>/print/", SlipPrintView.as_view(), name="print"),
+        ]
