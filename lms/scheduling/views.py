@@ -1,8 +1,10 @@
-"""Member and teacher pages: "my training" (timetable, classes, joining and leaving, the calendar
-link) and the iCalendar feed. Each view reads through selectors and writes through one service."""
+"""Member and teacher pages: "my training" (my classes, the timetable by class and day, leave,
+joining and leaving, the calendar link) and the iCalendar feed. Each view reads through selectors
+and writes through one service."""
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from lms.attendance.leave import member_leave_by_session
+from lms.attendance.models import OPEN_LEAVE_STATUSES, LeaveSession
 from lms.people.selectors import member_profile, teacher_profile
 from lms.scheduling import ical, selectors, services
 from lms.scheduling.models import Enrollment, EnrollmentStatus, Session, TrainingClass
 
-PAST_DAYS = 30  # past sessions shown (collapsed) on "my training"
+PAST_DAYS = 30  # past sessions shown (collapsed, per day) on "my training"
 AHEAD_DAYS = 365  # how far ahead "my training" and the feed look
 FEED_PAST_DAYS = 60
 
@@ -27,13 +31,76 @@ FEED_PAST_DAYS = 60
 class AgendaItem:
     session: Session
     teaching: bool  # the user teaches it (else they attend it as a member)
+    started: bool = False
+    ended: bool = False
+    leave: LeaveSession | None = None  # the member's latest leave request covering it
+
+    @property
+    def can_ask_leave(self) -> bool:
+        """A member may still ask: not teaching it, not started, no pending or approved request."""
+        return (
+            not self.teaching
+            and not self.started
+            and (self.leave is None or self.leave.status not in OPEN_LEAVE_STATUSES)
+        )
 
 
-def _by_day(items: list[AgendaItem]) -> list[tuple[date, list[AgendaItem]]]:
-    days: dict[date, list[AgendaItem]] = {}
+@dataclass
+class AgendaDay:
+    day: date
+    items: list[AgendaItem]
+    today: bool = False
+    past: bool = False  # before today: shown collapsed
+    place: str = ""  # where every session of the day is (else each session says where)
+    address: str = ""
+
+    @property
+    def leave_sessions(self) -> int:
+        return sum(item.can_ask_leave for item in self.items)
+
+    @property
+    def can_ask_leave(self) -> bool:
+        """A day's leave is offered when it would cover more than one session (else: per session)."""
+        return self.leave_sessions > 1
+
+
+@dataclass
+class AgendaClass:
+    training_class: TrainingClass
+    days: list[AgendaDay] = field(default_factory=list)
+
+    @property
+    def upcoming(self) -> bool:
+        return any(not day.past for day in self.days)
+
+    @property
+    def next_start(self):
+        return min(item.session.starts_at for day in self.days if not day.past for item in day.items)
+
+
+def agenda(items: list[AgendaItem], now: datetime) -> list[AgendaClass]:
+    """The sessions grouped by class, then by day: classes still to come first (by their next day),
+    then classes whose days are all past (latest first). Days before today are `past` (collapsed)."""
+    today = timezone.localdate(now)
+    classes: dict[int, AgendaClass] = {}
     for item in items:
-        days.setdefault(timezone.localdate(item.session.starts_at), []).append(item)
-    return list(days.items())
+        session = item.session
+        item.started, item.ended = session.starts_at <= now, session.ends_at <= now
+        group = classes.setdefault(session.training_class_id, AgendaClass(session.training_class))
+        day = timezone.localdate(session.starts_at)
+        if not group.days or group.days[-1].day != day:
+            group.days.append(AgendaDay(day=day, items=[], today=day == today, past=day < today))
+        group.days[-1].items.append(item)
+    for group in classes.values():
+        for day in group.days:
+            places = {(item.session.place, item.session.address) for item in day.items}
+            if len(places) == 1 and len(day.items) > 1:
+                day.place, day.address = places.pop()
+    upcoming = sorted((g for g in classes.values() if g.upcoming), key=lambda g: g.next_start)
+    finished = sorted(
+        (g for g in classes.values() if not g.upcoming), key=lambda g: g.days[-1].day, reverse=True
+    )
+    return upcoming + finished
 
 
 def _calendar_urls(request, token: str) -> tuple[str, str]:
@@ -44,8 +111,9 @@ def _calendar_urls(request, token: str) -> tuple[str, str]:
 @login_required
 @require_safe
 def my_classes(request):
-    """我的培训: the user's sessions by day (as member and as teacher), their classes, classes open
-    to them, and the calendar subscription."""
+    """我的培训 (phone first): the member's classes first, then the user's sessions (as member and as
+    teacher) grouped by class and by day, past days collapsed and today marked, with leave per
+    session, per day and per class; classes open to them; the calendar subscription."""
     user = request.user
     member = member_profile(user)
     teacher = teacher_profile(user)
@@ -53,10 +121,25 @@ def my_classes(request):
     sessions = selectors.with_school_pages(
         selectors.user_sessions(user, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS))
     )
+    leave = member_leave_by_session(member, [session.pk for session in sessions])
     items = [
-        AgendaItem(session, teaching=bool(teacher and session.teacher_id == teacher.pk))
+        AgendaItem(
+            session,
+            teaching=bool(teacher and session.teacher_id == teacher.pk),
+            leave=leave.get(session.pk),
+        )
         for session in sessions
     ]
+    groups = agenda(items, now)
+    leave_sessions_by_class = Counter(
+        item.session.training_class_id for item in items if member and item.can_ask_leave
+    )
+    enrolments = selectors.member_current_enrolments(member) if member else []
+    for enrolment in enrolments:
+        enrolment.can_ask_leave = (
+            enrolment.status == EnrollmentStatus.ENROLLED
+            and leave_sessions_by_class[enrolment.training_class_id] > 1
+        )
     open_classes = selectors.classes_open_to(member) if member else []
     for training_class in open_classes:
         training_class.seats_left = max(training_class.capacity - training_class.enrolled_count, 0)
@@ -68,10 +151,8 @@ def my_classes(request):
             "member": member,
             "teacher": teacher,
             "both_roles": bool(member and teacher),
-            "upcoming_days": _by_day([item for item in items if item.session.ends_at > now]),
-            "past_days": _by_day([item for item in reversed(items) if item.session.ends_at <= now]),
-            "past_days_count": PAST_DAYS,
-            "enrolments": selectors.member_current_enrolments(member) if member else [],
+            "groups": groups,
+            "enrolments": enrolments,
             "open_classes": open_classes,
             "feed_url": feed_url,
             "webcal_url": webcal_url,
