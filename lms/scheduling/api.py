@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 
 from lms.people.api import Message, ValidationMessage
 from lms.people.selectors import member_profile, teacher_profile
-from lms.scheduling import rules, selectors, services
+from lms.scheduling import rules, selectors, services, teaching_points
 from lms.scheduling.models import Enrollment, EnrollmentStatus, Session, TrainingClass
 
 router = Router(tags=["classes"])
@@ -71,6 +71,8 @@ class ClassOut(Schema):
     status_label: str
     sessions: list[SessionOut]
     compliance: ComplianceOut | None  # only for staff who manage the class
+    # Also only for them: allowed but said, e.g. a site visit at another township's teaching point.
+    notices: list[str]
     my_enrolment: str | None  # the asking member's enrolment status, if any
 
 
@@ -183,8 +185,12 @@ def _class_payload(request, training_class: TrainingClass) -> dict:
     for session in sessions:
         session.training_class = training_class
     compliance = None
+    notices = []
     if selectors.can_manage_class(request.user, training_class):
-        violations = [str(v) for v in rules.class_violations(training_class, sessions)]
+        schools = rules.point_schools([s.teaching_point for s in sessions if s.teaching_point_id])
+        violations = [str(v) for v in rules.class_violations(training_class, sessions, schools=schools)]
+        notices = teaching_points.outside_township_notices(training_class, sessions, schools=schools)
+        notices = [notice.session_message for notice in notices]
         compliance = {"is_compliant": not violations, "violations": violations}
     member = member_profile(request.user)
     mine = Enrollment.objects.filter(training_class=training_class, member=member).first() if member else None
@@ -200,6 +206,7 @@ def _class_payload(request, training_class: TrainingClass) -> dict:
         "self_enrolment": training_class.self_enrolment,
         "sessions": [_session_payload(session) for session in sessions],
         "compliance": compliance,
+        "notices": notices,
         "my_enrolment": mine.status if mine else None,
     }
 

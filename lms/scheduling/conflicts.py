@@ -227,7 +227,7 @@ def teachers_busy(
             continue
         found[other.teacher_id] = Conflict(
             "teacher_busy",
-            _("Busy: “%(other)s” in “%(class)s” (%(when)s)")
+            _("Teaches “%(other)s” in “%(class)s” (%(when)s).")
             % {"other": other.display_title, "class": other.training_class.title, "when": _when(other)},
             other.training_class_id,
         )

@@ -79,7 +79,8 @@ def outside_township_notices(
                 point=point,
                 township=other.title,
                 message=text,
-                session_message=f"{session_label(session, index)}: {text}",
+                session_message=_("%(session)s: %(notice)s")
+                % {"session": session_label(session, index), "notice": text},
             )
         )
     return notices

@@ -19,7 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms.choosers import BaseFilterForm
-from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.widgets.chooser import BaseChooser
@@ -125,7 +125,14 @@ class SessionTimeForm(forms.Form):
     training_class = forms.IntegerField(required=False, min_value=1)
 
 
+class AvailabilityColumn(Column):
+    """Free, or busy with the booking that keeps the teacher (the other class's name and time)."""
+
+    cell_template_name = "scheduling/admin/teacher_chooser/availability_cell.html"
+
+
 class TeacherChooseMixin:
+    template_name = "scheduling/admin/teacher_chooser/chooser.html"
     per_page = 20
     ordering = ["name", "id"]
     filter_form_class = TeacherChooserFilterForm
@@ -195,9 +202,8 @@ class TeacherChooseMixin:
             )
         return page
 
-    def availability(self, teacher: Teacher) -> str:
-        conflict = self.busy.get(teacher.pk)
-        return conflict.message if conflict else str(_("Free"))
+    def availability(self, teacher: Teacher) -> conflicts.Conflict | None:
+        return self.busy.get(teacher.pk)
 
     @property
     def columns(self):
@@ -217,12 +223,7 @@ class TeacherChooseMixin:
         ]
         if self.can_check_times:
             columns.append(
-                StatusTagColumn(
-                    "availability",
-                    label=_("At that time"),
-                    accessor=self.availability,
-                    primary=lambda teacher: teacher.pk not in self.busy,
-                )
+                AvailabilityColumn("availability", label=_("At that time"), accessor=self.availability)
             )
         return columns
 
