@@ -1,5 +1,8 @@
 """Writes about people. Views, API, admin, commands and the demo all come through here."""
 
+import re
+import unicodedata
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -112,18 +115,36 @@ def role_grant(*, user, role: Role) -> None:
 # --- Members -------------------------------------------------------------------------------------
 
 
+PHONE_SEPARATORS = str.maketrans("", "", " \t-.()")
+MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
 def normalise_phone(raw: str) -> str:
-    phone = "".join(ch for ch in str(raw or "") if ch.isdigit() or ch == "+")
-    if phone.startswith("+86"):
-        phone = phone[3:]
+    """The phone as typed, without separators (spaces, dashes, dots, brackets) and without the
+    country code (+86 or 0086); full-width digits become ASCII. Anything else is left for
+    `validate_phone` to refuse."""
+    phone = unicodedata.normalize("NFKC", str(raw or "")).strip().translate(PHONE_SEPARATORS)
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix):
+            return phone[len(prefix) :]
     return phone
 
 
 def validate_phone(phone: str) -> str:
-    phone = normalise_phone(phone)
-    if not (phone.isdigit() and 7 <= len(phone) <= 15):
-        raise ValidationError({"phone": _("Phone number “%(phone)s” is not valid.") % {"phone": phone}})
-    return phone
+    """A mainland mobile number (11 digits starting with 13–19), normalised; members log in with it
+    and receive their activation codes by SMS, so landlines and foreign numbers are refused."""
+    normalised = normalise_phone(phone)
+    if not MAINLAND_MOBILE.fullmatch(normalised):
+        raise ValidationError(
+            {
+                "phone": _(
+                    "Phone number “%(phone)s” is not valid: a mainland mobile number has 11 digits and "
+                    "starts with 13 to 19."
+                )
+                % {"phone": str(phone or "").strip() or normalised}
+            }
+        )
+    return normalised
 
 
 def member_group() -> Group:
