@@ -34,6 +34,7 @@ class AgendaItem:
     started: bool = False
     ended: bool = False
     leave: LeaveSession | None = None  # the member's latest leave request covering it
+    elsewhere: bool = True  # not at the day's usual place: the session says where
 
     @property
     def can_ask_leave(self) -> bool:
@@ -93,9 +94,13 @@ def agenda(items: list[AgendaItem], now: datetime) -> list[AgendaClass]:
         group.days[-1].items.append(item)
     for group in classes.values():
         for day in group.days:
-            places = {(item.session.place, item.session.address) for item in day.items}
-            if len(places) == 1 and len(day.items) > 1:
-                day.place, day.address = places.pop()
+            # Where most of the day's sessions are is said once, under the day; the others say theirs.
+            places = Counter((item.session.place, item.session.address) for item in day.items)
+            (place, address), count = places.most_common(1)[0]
+            if count > 1:
+                day.place, day.address = place, address
+                for item in day.items:
+                    item.elsewhere = (item.session.place, item.session.address) != (place, address)
     upcoming = sorted((g for g in classes.values() if g.upcoming), key=lambda g: g.next_start)
     finished = sorted(
         (g for g in classes.values() if not g.upcoming), key=lambda g: g.days[-1].day, reverse=True
