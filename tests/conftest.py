@@ -1,6 +1,23 @@
 import pytest
+import time_machine
 
-from tests import factories
+from tests import clock, factories
+
+
+@pytest.fixture(params=list(clock.MOMENTS.values()), ids=list(clock.MOMENTS))
+def moment(request):
+    """Run the test at each of `clock.MOMENTS` (the autouse `frozen_clock` starts there)."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """Every test runs with the clock frozen at `clock.default_moment()` (or at its `moment`), ticking
+    from there so asyncio, websockets and servers still see time pass. Request it to move the clock:
+    `frozen_clock.shift(timedelta(minutes=5))`, `frozen_clock.move_to(...)`."""
+    at = request.getfixturevalue("moment") if "moment" in request.fixturenames else clock.default_moment()
+    with time_machine.travel(at, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from urllib.request import urlopen
 from django.conf import settings
 from django.db import connection
 
+from tests.clock import shift_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,7 +24,7 @@ def free_port() -> int:
 
 def start_server(port: int, redis_url: str | None = None) -> subprocess.Popen:
     """uvicorn on the test database and the test Redis (the same settings as this test), or the
-    Redis at `redis_url`."""
+    Redis at `redis_url`; its clock runs as this test's (frozen) one."""
     db = connection.settings_dict
     host, port_number = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     env = {
@@ -31,6 +33,7 @@ def start_server(port: int, redis_url: str | None = None) -> subprocess.Popen:
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port_number}/{db['NAME']}",
         "REDIS_URL": redis_url or settings.REDIS_URL,
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "lms"),
+        **shift_env(),
     }
     process = subprocess.Popen(
         [

@@ -2,8 +2,11 @@
 
 The websocket consumer calls these for every join, leave and change of focus; `room_end` and the
 end-of-session sweep turn each enrolled member's presence into an attendance record (source
-"live classroom") with the minutes actually present, away time excluded."""
+"live classroom") with the minutes actually present, away time excluded. Ending a class never fails
+for everyone because of one participant's odd record: intervals are clamped (one that claims to start
+after the end closes where it starts) and each member is credited on their own."""
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +38,7 @@ from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, S
 from lms.scheduling.selectors import can_manage_class, can_schedule_at, schools_for_user
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 LIVE_DELIVERIES = (Delivery.LIVE, Delivery.HYBRID)
 PING_SECONDS = 30  # clients ping this often…
 PRESENCE_STALE_SECONDS = 90  # …and a connection silent this long is gone
@@ -106,9 +110,7 @@ def presence_set(
     """A connection's presence from now on: in the room, away, or gone (None). Closes that
     connection's open interval (each tab or reconnect is its own connection; minutes merge them)."""
     now = now or timezone.now()
-    PresenceInterval.objects.filter(
-        room=room, user=user, connection=connection, ended_at__isnull=True
-    ).update(ended_at=now)
+    intervals_close(PresenceInterval.objects.filter(room=room, user=user, connection=connection), now)
     if state is not None:
         PresenceInterval.objects.create(
             room=room,
@@ -119,6 +121,15 @@ def presence_set(
             started_at=now,
             seen_at=now,
         )
+
+
+def intervals_close(intervals, now: datetime) -> int:
+    """End the open ones of `intervals` at `now`. One that starts later (a server's clock ahead of
+    this one's, a record moved by hand) ends where it starts and counts nothing, rather than breaking
+    the rule that a presence cannot end before it starts."""
+    still_open = intervals.filter(ended_at__isnull=True)
+    closed = still_open.filter(started_at__gt=now).update(ended_at=F("started_at"))
+    return closed + still_open.update(ended_at=now)
 
 
 def presence_seen(*, connection: str, now: datetime | None = None) -> None:
@@ -159,10 +170,14 @@ def live_attendance_close(*, room: LiveRoom, now: datetime | None = None) -> int
     )
     credited = 0
     for member in members:
-        minutes = member_minutes(room, member.user_id, now)
-        credited += (
-            attendance_credit_live(session=session, member=member, minutes=minutes, now=now) is not None
-        )
+        try:
+            with transaction.atomic():  # a savepoint: one member's failure undoes only their own credit
+                minutes = member_minutes(room, member.user_id, now)
+                record = attendance_credit_live(session=session, member=member, minutes=minutes, now=now)
+        except Exception:  # whatever one odd record causes, the others are still credited
+            logger.exception("Live attendance of member %s in room %s not credited", member.pk, room.pk)
+            continue
+        credited += record is not None
     return credited
 
 
@@ -183,7 +198,7 @@ def _room_close(room: LiveRoom, now: datetime) -> int:
         if each.ended_at is None:
             each.ended_at = now
             each.save(update_fields=["ended_at"])
-        PresenceInterval.objects.filter(room=each, ended_at__isnull=True).update(ended_at=now)
+        intervals_close(PresenceInterval.objects.filter(room=each), now)
         credited += live_attendance_close(room=each, now=now)
     return credited
 
@@ -199,9 +214,15 @@ def rooms_sweep(*, now: datetime | None = None) -> list[LiveRoom]:
             ended_at__isnull=True, parent__isnull=True, session__ends_at__lte=cutoff
         ).select_related("session__training_class")
     )
+    ended = []
     for room in stale:  # sub-classrooms end with their big classroom
-        _room_close(room, now)
-    return stale
+        try:
+            _room_close(room, now)
+        except Exception:  # one room that cannot be closed must not keep the others open
+            logger.exception("Live room %s not swept", room.pk)
+            continue
+        ended.append(room)
+    return ended
 
 
 # --- Chat ------------------------------------------------------------------------------------------

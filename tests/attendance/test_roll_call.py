@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from lms.attendance import services
 from lms.attendance.models import AttendanceChange, AttendanceRecord, AttendanceSource, AttendanceStatus
-from lms.scheduling import services as scheduling
 from tests import factories
 
 
@@ -17,7 +16,7 @@ from tests import factories
 def roll(held):
     """The held class with three members of township A enrolled."""
     more = [factories.MemberFactory(branch=held["branch_a"]) for _ in range(2)]
-    scheduling.enrolment_add(actor=held["org"], training_class=held["training_class"], members=more)
+    held["enrol"](more)
     return {**held, "members": [held["member_a"], *more]}
 
 

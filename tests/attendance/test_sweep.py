@@ -16,7 +16,6 @@ from lms.attendance.models import (
     LeaveSession,
     LeaveStatus,
 )
-from lms.scheduling import services as scheduling
 from tests import factories
 
 
@@ -27,11 +26,7 @@ def class_of_four(held):
     approved, approved_without_record, present = (
         factories.MemberFactory(branch=held["branch_a"]) for _ in range(3)
     )
-    scheduling.enrolment_add(
-        actor=held["org"],
-        training_class=held["training_class"],
-        members=[approved, approved_without_record, present],
-    )
+    held["enrol"]([approved, approved_without_record, present])
     leave = services.leave_request_submit(
         user=approved.user, session=held["lecture"], reason="生病", now=held["at"](-120)
     )

@@ -2,7 +2,6 @@
 landing (login round trip, idempotence, refusals and their status codes, staying logged in)."""
 
 import re
-from datetime import timedelta
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -14,18 +13,14 @@ from django.utils import timezone
 
 from lms.attendance import qr, services
 from lms.attendance.models import AttendanceRecord, AttendanceStatus
-from lms.scheduling.models import Enrollment, EnrollmentStatus, Session
+from lms.scheduling.models import Enrollment, EnrollmentStatus
 from tests import factories
 
 
 @pytest.fixture
-def live(held):
-    """`held` with its lecture moved to now: started five minutes ago, ends in 55."""
-    now = timezone.now()
-    Session.objects.filter(pk=held["lecture"].pk).update(
-        starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=55)
-    )
-    held["lecture"].refresh_from_db()
+def live(held, frozen_clock):
+    """`held` while its lecture is on: the clock moved to five minutes after it started (ticking)."""
+    frozen_clock.move_to(held["at"](5))
     return held
 
 
@@ -206,7 +201,8 @@ def test_staff_without_a_member_profile_is_a_409(client, live):
     assert response.status_code == 409 and response.context["refused"].reason == "not_member"
 
 
-def test_too_early_is_a_409(client, held):
+def test_too_early_is_a_409(client, held, frozen_clock):
+    frozen_clock.move_to(held["at"](-180))  # the morning of the class, long before sign-in opens
     client.force_login(held["member_a"].user)
     response = client.get(checkin_path(held["lecture"]))
     assert response.status_code == 409 and response.context["refused"].reason == "too_early"

@@ -95,7 +95,8 @@ def test_another_townships_terminal_is_not_found_and_members_get_nothing(client,
     assert not Terminal.objects.exists()
 
 
-def test_township_staff_follow_the_big_classroom_from_the_admin(client, big):
+def test_township_staff_follow_the_big_classroom_from_the_admin(client, big, frozen_clock):
+    frozen_clock.move_to(big["at"](-180))  # the morning of the lectures: the page lists what is to come
     client.force_login(big["staff_b"])  # township B's staff cannot link township A's session
     client.post(BIG, {"big": big["big"].pk, "session": big["sub"].pk})
     assert not LiveRoom.objects.filter(parent__isnull=False).exists()

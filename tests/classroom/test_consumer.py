@@ -29,7 +29,9 @@ async def close_worker_thread_connections():
 
 @sync_to_async
 def make_room(county):
-    """Today's class of township A whose leader lecture is live now (started 5 minutes ago)."""
+    """Today's class of township A whose leader lecture is live now, by the frozen clock: it started
+    5 minutes ago and lasts an hour (past midnight late in the evening, which the classroom does not
+    mind). The session comes fresh from the database, with those times."""
     teacher_user = factories.UserFactory(first_name="张老师")
     teacher = factories.TeacherFactory(user=teacher_user)
     training_class = factories.training_class(
@@ -41,6 +43,7 @@ def make_room(county):
     type(lecture).objects.filter(pk=lecture.pk).update(
         starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=55), delivery=Delivery.LIVE
     )
+    lecture.refresh_from_db()
     return {"session": lecture, "teacher": teacher_user, "member": county["member_a"].user}
 
 

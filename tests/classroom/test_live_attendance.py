@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 
 from lms.attendance.models import AttendanceRecord
 from lms.classroom import services
-from lms.scheduling import services as scheduling
 from lms.scheduling.models import Delivery
 from tests import factories
 from tests.attendance.conftest import attend
@@ -60,7 +59,7 @@ def test_in_person_sessions_have_no_room(held):
 def test_presence_becomes_minutes_and_status(live, settings):
     settings.CLASSROOM_PRESENT_SHARE = 80
     second = factories.MemberFactory(branch=live["branch_a"])
-    scheduling.enrolment_add(actor=live["org"], training_class=live["training_class"], members=[second])
+    live["enrol"]([second])
     room, _role = services.room_enter(user=live["member_a"].user, session=live["lecture"], now=at(live, -5))
     member = live["member_a"].user
     services.presence_set(room=room, user=member, state="present", now=at(live, -5))
