@@ -13,6 +13,7 @@ is a handful of queries, and the import adds a few bulk statements per thousand 
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -70,6 +71,7 @@ MIGRANT_FALSE = {"", "否", "no", "n", "false", "0", "×", "非流动党员"}
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # a list repeats the same few branch and school names thousands of times
 def _name_key(text: str) -> str:
     """Branch and school names: full-width = half-width and spaces ignored, but brackets kept."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
