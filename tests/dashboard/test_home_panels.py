@@ -270,13 +270,13 @@ def test_home_costs_the_same_for_one_or_three_of_everything(client, county, who)
 
 @pytest.mark.django_db
 def test_pages_menu_says_pages_in_chinese(client, county):
-    """Our pagination label has its own context, so Wagtail's "Pages" keeps Wagtail's 页面."""
+    """Our pagination label has its own msgid ("Page navigation"), so Wagtail's "Pages" keeps 页面."""
     soup = home(client, county["org"])
     menu = json.dumps(json.loads(soup.select_one("#wagtail-sidebar-props").string), ensure_ascii=False)
     assert '"name": "explorer", "label": "页面"' in menu and "分页" not in menu
     with translation.override("zh-hans"):
         assert translation.gettext("Pages") == "页面"
-        assert translation.pgettext("pagination", "Pages") == "分页"
+        assert translation.gettext("Page navigation") == "分页"
 
 
 @pytest.mark.django_db
