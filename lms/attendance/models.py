@@ -216,7 +216,11 @@ class LeaveSession(models.Model):
         verbose_name_plural = _("sessions on leave")
         ordering = ["session__starts_at", "session_id"]
         constraints = [
-            models.UniqueConstraint(fields=["leave", "session"], name="leave_session_once"),
+            models.UniqueConstraint(
+                fields=["leave", "session"],
+                name="leave_session_once",
+                violation_error_message=_("This session is already in this leave request."),
+            ),
             models.UniqueConstraint(
                 fields=["member", "session"],
                 condition=Q(status__in=OPEN_LEAVE_STATUSES),

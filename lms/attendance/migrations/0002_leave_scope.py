@@ -163,7 +163,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="leavesession",
-            constraint=models.UniqueConstraint(fields=("leave", "session"), name="leave_session_once"),
+            constraint=models.UniqueConstraint(
+                fields=("leave", "session"),
+                name="leave_session_once",
+                violation_error_message="This session is already in this leave request.",
+            ),
         ),
         migrations.AddConstraint(
             model_name="leavesession",
