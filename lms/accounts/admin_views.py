@@ -18,7 +18,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from lms.accounts import selectors, services
 from lms.people.selectors import is_staff_user
 
-SLIPS_PER_PAGE = 10  # 2 columns × 5 rows on A4
+SLIPS_PER_PAGE = 8  # 2 columns × 4 rows on A4: room for large print and the whole address
 QR_SCALE = 3
 
 
@@ -33,6 +33,9 @@ class SlipBranchesView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
     template_name = "accounts/admin/slip_branches.html"
     page_title = _("Activation slips")
     header_icon = "key"
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
