@@ -24,7 +24,7 @@ class RowError:
 
 class RowAction(models.TextChoices):
     NEW = "new", gettext_lazy("New member")
-    UPDATED = "updated", gettext_lazy("Updated")
+    UPDATED = "updated", gettext_lazy("Updated member")
     UNCHANGED = "unchanged", gettext_lazy("Unchanged")
 
 
