@@ -43,3 +43,31 @@ def test_other_numbers_are_refused_with_a_clear_message(typed):
     message = error.value.message_dict["phone"][0]
     assert "11 位数字" in message
     assert "13 至 19 开头" in message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["123", "0571-88888888"])
+def test_the_api_explains_a_bad_number_on_the_field(client, county, typed):
+    from tests.people.test_api import auth, token_for
+
+    response = client.post(
+        "/api/v1/members",
+        {"name": "某某", "phone": typed, "branch_id": county["branch_a"].id},
+        content_type="application/json",
+        **auth(token_for(client, "staff_a")),
+    )
+    assert response.status_code == 400
+    assert "11 位数字" in response.json()["errors"]["phone"][0]
+
+
+@pytest.mark.django_db
+def test_the_admin_form_explains_a_bad_number(client, county):
+    from django.urls import reverse
+
+    client.force_login(county["staff_a"])
+    response = client.post(
+        reverse("people_members:add"),
+        {"name": "某某", "phone": "1234567", "branch": county["branch_a"].pk, "category": "ordinary"},
+    )
+    assert response.status_code == 200
+    assert "11 位数字" in response.context["form"].errors["phone"][0]
