@@ -16,7 +16,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from lms.accounts import selectors, services
-from lms.people.selectors import is_staff_user
+from lms.people.selectors import is_staff_user, townships_managed_by
 
 SLIPS_PER_PAGE = 8  # 2 columns × 4 rows on A4: room for large print and the whole address
 QR_SCALE = 3
@@ -39,7 +39,17 @@ class SlipBranchesView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["branches"] = selectors.slip_branches_for_user(self.request.user)
+        user = self.request.user
+        branches = selectors.slip_branches_for_user(user)
+        townships = list(townships_managed_by(user).order_by("path"))
+        township = self.request.GET.get("township", "")
+        if township.isdigit():
+            branches = branches.filter(township_id=int(township))
+        elif len(townships) > 1:
+            branches = branches.none()  # the city school picks a township first
+        context["branches"] = branches
+        context["townships"] = townships
+        context["township"] = int(township) if township.isdigit() else None
         context["slip_days"] = settings.ACCOUNTS_SLIP_DAYS
         return context
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lms.accounts.models import CodePurpose, OneTimeCode
@@ -45,6 +47,30 @@ def test_staff_see_the_branches_of_their_township_with_who_has_not_activated(cli
     assert list(rows) == [county["branch_a"].pk]
     branch = rows[county["branch_a"].pk]
     assert (branch.member_count, branch.not_activated_count) == (2, 1)
+
+
+def test_the_city_school_picks_a_township_first(client, county):
+    client.force_login(county["city_staff"])
+    url = reverse("accounts_slips:index")
+    response = client.get(url)
+    assert list(response.context["branches"]) == []
+    assert 'data-testid="pick-township"' in response.content.decode()
+    response = client.get(url, {"township": county["town_b"].pk})
+    assert [branch.pk for branch in response.context["branches"]] == [county["branch_b"].pk]
+
+
+def test_the_branch_list_costs_the_same_queries_for_more_branches(client, county, django_assert_num_queries):
+    client.force_login(county["staff_a"])
+    url = reverse("accounts_slips:index")
+    client.get(url)  # warm the session and the menus
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(5):
+        branch = factories.BranchFactory(township=county["town_a"], name=f"新增第{n}党支部")
+        new_member(branch, phone=f"1371234{n:04d}")
+    with django_assert_num_queries(len(few)):
+        response = client.get(url)
+    assert len(response.context["branches"]) == 6
 
 
 def test_the_slips_are_in_the_people_menu_for_staff(client, county):
