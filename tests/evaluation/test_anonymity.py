@@ -9,9 +9,8 @@ from django.db import connection, models
 from lms.evaluation import results, services
 from lms.evaluation.models import AnswerTally, Submission, TextAnswer
 from lms.people.models import Member
-from lms.scheduling import services as scheduling
 from tests import factories
-from tests.attendance.conftest import attend
+from tests.attendance.conftest import attend, enrol_ahead
 from tests.evaluation.helpers import answer_all, sheet
 from tests.services import need_postgres
 
@@ -44,7 +43,7 @@ def test_comments_have_random_keys_and_do_not_keep_the_order_they_came_in(taught
     comments = [f"第{index}位的意见" for index in range(10)]
     # Ten members, in this order; the fixture has six, so add four.
     extra = [factories.MemberFactory(branch=taught["branch_a"]) for _ in range(4)]
-    scheduling.enrolment_add(actor=taught["org"], training_class=taught["training_class"], members=extra)
+    enrol_ahead(taught["training_class"], extra, taught["org"])
     for member in extra:
         attend(member, taught["lecture"])
     taught["members"].extend(extra)

@@ -7,9 +7,8 @@ from django.conf import settings
 
 from lms.evaluation import services
 from lms.evaluation.models import AnswerTally, SessionEvaluation, Submission, TextAnswer
-from lms.scheduling import services as scheduling
 from tests import factories
-from tests.attendance.conftest import attend
+from tests.attendance.conftest import attend, enrol_ahead
 from tests.evaluation.helpers import sheet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -40,7 +39,7 @@ def test_attended_member_answers_once(taught):
 
 def test_late_member_may_answer(taught):
     late = factories.MemberFactory(branch=taught["branch_a"])
-    scheduling.enrolment_add(actor=taught["org"], training_class=taught["training_class"], members=[late])
+    enrol_ahead(taught["training_class"], [late], taught["org"])
     attend(late, taught["lecture"], "late", minutes=30)
     evaluation = services.evaluation_open(session=taught["lecture"], now=taught["after"](1))
     services.evaluation_submit(

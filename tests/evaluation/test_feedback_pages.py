@@ -71,8 +71,9 @@ def test_below_the_threshold_only_counts_are_shown(client, county, settings):
     assert 'data-testid="responses">4<' in page
 
 
-def test_an_open_evaluation_is_not_shown_to_the_teacher(client, taught):
-    answer_all(taught, [5] * 6)  # the fixture's lecture is still open
+def test_an_open_evaluation_is_not_shown_to_the_teacher(client, taught, frozen_clock):
+    frozen_clock.move_to(taught["after"](1))  # an hour after the lecture: its evaluation is open
+    answer_all(taught, [5] * 6)
     client.force_login(taught["teacher_user"])
     (row,) = client.get(MY_FEEDBACK).context["rows"]
     assert not row["is_closed"] and not row["is_shown"]

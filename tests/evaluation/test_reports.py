@@ -130,8 +130,9 @@ def test_results_below_the_threshold_show_only_counts(client, county, settings):
     assert "太差了" not in page and 'data-testid="responses">4<' in page
 
 
-def test_an_open_evaluation_is_not_shown_yet(client, taught):
-    answer_all(taught, [5] * 6)  # the fixture's lecture is in December: still open (indeed in the future)
+def test_an_open_evaluation_is_not_shown_yet(client, taught, frozen_clock):
+    frozen_clock.move_to(taught["after"](1))  # an hour after the lecture: its evaluation is open
+    answer_all(taught, [5] * 6)
     client.force_login(taught["org"])
     (row,) = client.get(RESULTS, {"year": YEAR}).context["rows"]
     assert not row["is_closed"] and not row["is_shown"]

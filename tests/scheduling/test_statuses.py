@@ -11,6 +11,7 @@ from django.utils import timezone
 from lms.scheduling import services, tasks
 from lms.scheduling.models import ClassStatus
 from tests import factories
+from tests.attendance.conftest import ahead
 
 DAY = date(2026, 12, 7)
 
@@ -25,10 +26,11 @@ def classes(county):
             county["town_a"], DAY, teacher=teacher, point=county["point_a"], hour=hour, **fields
         )
 
-    published = make(teachers[0], 8, end_date=DAY + timedelta(days=1), publish=True, venue="报告厅")
-    cancelled = make(teachers[2], 14, venue="党员活动室", publish=True)
-    services.training_class_cancel(actor=None, training_class=cancelled, reason="授课教师临时有事")
-    draft = make(teachers[1], 14, venue="多功能教室")  # takes the cancelled class's afternoon
+    with ahead(DAY):  # planned a week before, whenever the test runs
+        published = make(teachers[0], 8, end_date=DAY + timedelta(days=1), publish=True, venue="报告厅")
+        cancelled = make(teachers[2], 14, venue="党员活动室", publish=True)
+        services.training_class_cancel(actor=None, training_class=cancelled, reason="授课教师临时有事")
+        draft = make(teachers[1], 14, venue="多功能教室")  # takes the cancelled class's afternoon
     return {"published": published, "draft": draft, "cancelled": cancelled}
 
 
