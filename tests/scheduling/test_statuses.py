@@ -91,7 +91,7 @@ def test_command_prints_how_many_changed(classes):
     assert statuses(classes)["published"] == ClassStatus.FINISHED
 
 
-def test_command_defaults_to_today(county):
+def test_command_defaults_to_today(county, moment):
     today = timezone.localdate()
     factories.training_class(
         county["town_a"], today, teacher=factories.TeacherFactory(), point=county["point_a"], publish=True
@@ -106,7 +106,7 @@ def test_command_refuses_a_bad_date(db):
         call_command("advance_classes", "--date", "7.12.2026")
 
 
-def test_daily_task_advances_as_of_today(county):
+def test_daily_task_advances_as_of_today(county, moment):
     today = timezone.localdate()
     running = factories.training_class(
         county["town_a"], today, teacher=factories.TeacherFactory(), point=county["point_a"], publish=True
