@@ -6,7 +6,8 @@ suite happens to run.
   with an offset) runs the suite at another moment.
 - `MOMENTS`: the moments the demo and the time-sensitive rules are tested at (the `moment` fixture).
 - Processes the tests start (uvicorn) get the test's clock through `LMS_TEST_CLOCK_SHIFT` (`shift_env`
-  here, read by `follow_parent_clock` when they start); time-machine reaches only this process.
+  here, read by `follow_parent_clock` when they start); time-machine reaches only this process. Under
+  Debian's `faketime`, set FAKETIME_DONT_RESET=1 so children go on from the parent's faked time.
 """
 
 import os
