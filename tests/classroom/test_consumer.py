@@ -193,6 +193,35 @@ async def test_the_teacher_ends_the_class_for_everyone_and_attendance_is_credite
     assert not connected and code == 4403
 
 
+async def test_one_participants_odd_presence_does_not_stop_the_end_for_everyone(county):
+    """A presence record that starts after the end (a server's clock ahead, a record moved by hand):
+    the class still ends for everyone and the others are credited."""
+    room = await make_room(county)
+    odd = await sync_to_async(factories.MemberFactory)(branch=county["branch_a"])
+    training_class = await sync_to_async(lambda: room["session"].training_class)()
+    await sync_to_async(scheduling.enrolment_add)(
+        actor=county["org"], training_class=training_class, members=[odd]
+    )
+    teacher, _c, _ = await join(room["session"], room["teacher"])
+    member, _c, _ = await join(room["session"], room["member"])
+    other, _c, _ = await join(room["session"], odd.user)
+    for ws in (member, other):
+        await until(ws, "welcome")
+    await sync_to_async(PresenceInterval.objects.filter(user=room["member"]).update)(
+        started_at=room["session"].starts_at
+    )
+    await sync_to_async(PresenceInterval.objects.filter(user=odd.user).update)(
+        started_at=timezone.now() + timedelta(hours=1)
+    )
+    await teacher.send_json_to({"type": "class.end"})
+    for ws in (member, other):
+        assert (await until(ws, "class.ended"))["type"] == "class.ended"
+    credited = await sync_to_async(list)(
+        AttendanceRecord.objects.filter(session=room["session"]).values_list("member_id", "minutes")
+    )
+    assert credited == [(county["member_a"].pk, 5)]
+
+
 async def test_hands_queue_polls_and_removal(county):
     room = await make_room(county)
     second = await sync_to_async(factories.MemberFactory)(branch=county["branch_a"])
