@@ -129,6 +129,11 @@ def test_seeding_twice_changes_nothing(seeded):
     for output in seeded["outputs"]:
         assert "Demo county ready" in output
         assert "orgdept" in output and "password: demo" in output
+    # Each step says it is done, with its count and time, while seeding goes on.
+    progress = seeded["outputs"][0].split("Demo county ready")[0]
+    assert f"{MEMBERS - 2} members (" in progress  # member1 and migrant1 come with the logins
+    for step in ("pool teachers", "training classes", "attendance records", "evaluations"):
+        assert step in progress, step
 
 
 def test_if_empty_leaves_a_seeded_database_alone(seeded):

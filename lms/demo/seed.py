@@ -4,6 +4,7 @@ sessions held so far, and the evaluations of the sessions taught with the depart
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -58,11 +59,25 @@ class SeedResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | None = None) -> SeedResult:
+def seed_county(
+    members: int = 2000,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SeedResult:
     """Create whatever of the demo county is missing; `members` counts member1 and migrant1 too.
 
     Classes are dated around `today` (default: the local date) and written only into an empty calendar.
+    `progress`, when given, is told after each step what was done and how long it took.
     """
+    step_started = time.perf_counter()
+
+    def done(what: str) -> None:
+        nonlocal step_started
+        if progress is not None:
+            progress(f"  {what} ({time.perf_counter() - step_started:.1f} s)")
+        step_started = time.perf_counter()
+
     if not MIN_MEMBERS <= members <= MAX_MEMBERS:
         raise ValueError(f"members must be between {MIN_MEMBERS} and {MAX_MEMBERS}")
     result = SeedResult()
@@ -71,13 +86,16 @@ def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | Non
     with transaction.atomic():
         city, townships = pages.school_tree_ensure()
         branches = people.branches_ensure(townships)
+        done(f"schools, teaching points and courses; {len(branches)} branches")
         result.teachers_created = people.teachers_ensure(demo_random("teachers", seed))
         people.logins_ensure(city, townships, password)
+        done(f"{result.teachers_created} pool teachers, demo logins")
         members_started = time.perf_counter()
         result.members_created = people.members_ensure(
             members, branches, demo_random("members", seed), password
         )
         result.member_seconds = time.perf_counter() - members_started
+        done(f"{result.members_created} members")
         classes_started = time.perf_counter()
         created = classes.classes_ensure(
             city, townships, demo_random("classes", seed), today or timezone.localdate()
@@ -85,14 +103,18 @@ def seed_county(members: int = 2000, seed: int = DEFAULT_SEED, today: date | Non
         result.classes_created, result.enrollments_created = created.created, created.enrolled
         result.classes_skipped = created.skipped
         result.class_seconds = time.perf_counter() - classes_started
+        done(f"{result.classes_created} training classes, {result.enrollments_created} enrolments")
         now = timezone.now()
         result.live_session = live.live_ensure(townships[0], now, password)
+        done("today's live lecture")
         attendance_started = time.perf_counter()
         result.attendance_created = attendance.attendance_ensure(demo_random("attendance", seed), now).created
         result.attendance_seconds = time.perf_counter() - attendance_started
+        done(f"{result.attendance_created} attendance records")
         evaluation_started = time.perf_counter()
         result.evaluation = evaluations_ensure(seed, now)
         result.evaluation.seconds = time.perf_counter() - evaluation_started
+        done("evaluations of the sessions taught")
     result.seconds = time.perf_counter() - started
     result.city = city
     result.counts = county_counts()

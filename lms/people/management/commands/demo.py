@@ -53,16 +53,18 @@ class Command(BaseCommand):
         if options.get("if_empty") and CitySchoolPage.objects.exists():
             self.stdout.write("Demo data is already there (a city school exists); nothing to do.")
             return
-        # The steps run inside one transaction in lms/demo/seed.py; say what is coming so a minute of
-        # silence does not look like a hang, and the summary below gives each step's counts and timings.
-        self.stdout.write(
-            f"Seeding the demo county with {members} members: schools and teaching points, the teacher pool, "
-            "branches and members, about 130 training classes with enrolments, attendance, evaluations "
-            "(about a minute; nothing is written until the end)…"
-        )
+        # The steps run inside one transaction in lms/demo/seed.py (nothing is written until the end);
+        # each prints a line when done, so a minute of seeding does not look like a hang.
+        self.stdout.write(f"Seeding the demo county with {members} members (about a minute)…")
         self.stdout.flush()
-        self.result = seed_county(members=members, seed=options.get("seed", DEFAULT_SEED))
+        self.result = seed_county(
+            members=members, seed=options.get("seed", DEFAULT_SEED), progress=self.progress
+        )
         self.stdout.write(summary(self.result))
+
+    def progress(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
 
 
 def evaluation_lines(result) -> list[str]:
