@@ -62,6 +62,9 @@ def ensure_wagtail_roots():
         Collection.add_root(name="Root")
     if not Site.objects.exists():
         Site.objects.create(hostname="localhost", port=80, root_page=root, is_default_site=True)
+    # Wagtail caches the sites' root paths: with Redis as the cache, an earlier test (or an earlier run)
+    # may have left the ids of sites a flush has since deleted, and the admin home then fails.
+    Site.clear_site_root_paths_cache()
     ensure_standard_form()
 
 

@@ -14,15 +14,6 @@ def sms_outbox(monkeypatch):
     return sms.outbox
 
 
-@pytest.fixture(autouse=True)
-def _fresh_site_root_paths():
-    """Wagtail caches the sites' root paths; in a Redis that outlives the run (a laptop's), the
-    cached site ids may belong to an earlier run's test database, and the admin home then fails."""
-    from wagtail.models import Site
-
-    Site.clear_site_root_paths_cache()
-
-
 @pytest.fixture
 def send_code(django_capture_on_commit_callbacks):
     """code_request as a committed request: the SMS task runs (the test's transaction never commits)."""
