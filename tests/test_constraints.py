@@ -8,7 +8,16 @@ from django.utils import translation
 
 from lms.scheduling.models import Session
 
-OUR_APPS = {"people", "scheduling", "attendance", "evaluation", "classroom", "courses", "accounts", "dashboard"}
+OUR_APPS = {
+    "people",
+    "scheduling",
+    "attendance",
+    "evaluation",
+    "classroom",
+    "courses",
+    "accounts",
+    "dashboard",
+}
 
 
 def our_constraints():
