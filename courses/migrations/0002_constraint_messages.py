@@ -5,26 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0001_initial'),
+        ("courses", "0001_initial"),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='coursepage',
-            name='course_module_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('module__in', ['general', 'professional', 'thematic'])), name='course_module_valid', violation_error_message='This is not a valid course module.'),
+            model_name="coursepage",
+            name="course_module_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("module__in", ["general", "professional", "thematic"])),
+                name="course_module_valid",
+                violation_error_message="This is not a valid course module.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='coursepage',
-            name='course_hours_positive',
-            constraint=models.CheckConstraint(condition=models.Q(('hours__isnull', True), ('hours__gt', 0), _connector='OR'), name='course_hours_positive', violation_error_message='The hours must be more than zero.'),
+            model_name="coursepage",
+            name="course_hours_positive",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hours__isnull", True), ("hours__gt", 0), _connector="OR"),
+                name="course_hours_positive",
+                violation_error_message="The hours must be more than zero.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='teachingpointpage',
-            name='teaching_point_category_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('category__in', ['party_spirit', 'featured_village', 'industrial_base', 'practical_skills', 'warning_education'])), name='teaching_point_category_valid', violation_error_message='This is not a valid teaching point category.'),
+            model_name="teachingpointpage",
+            name="teaching_point_category_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "category__in",
+                        [
+                            "party_spirit",
+                            "featured_village",
+                            "industrial_base",
+                            "practical_skills",
+                            "warning_education",
+                        ],
+                    )
+                ),
+                name="teaching_point_category_valid",
+                violation_error_message="This is not a valid teaching point category.",
+            ),
         ),
     ]

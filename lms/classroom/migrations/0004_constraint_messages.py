@@ -5,62 +5,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classroom', '0003_video_terminals_removals'),
-        ('scheduling', '0002_constraint_messages'),
+        ("classroom", "0003_video_terminals_removals"),
+        ("scheduling", "0002_constraint_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='chatmessage',
-            name='chat_message_not_empty',
-            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='chat_message_not_empty', violation_error_message='A chat message cannot be empty.'),
+            model_name="chatmessage",
+            name="chat_message_not_empty",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("text", ""), _negated=True),
+                name="chat_message_not_empty",
+                violation_error_message="A chat message cannot be empty.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='liveroom',
-            name='live_room_not_its_own_parent',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('pk')), _negated=True), name='live_room_not_its_own_parent', violation_error_message='A live classroom cannot follow itself.'),
+            model_name="liveroom",
+            name="live_room_not_its_own_parent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("pk")), _negated=True),
+                name="live_room_not_its_own_parent",
+                violation_error_message="A live classroom cannot follow itself.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='liveroom',
-            name='live_room_media_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('media__in', ['mesh', 'janus'])), name='live_room_media_valid', violation_error_message='This is not a valid video mode.'),
+            model_name="liveroom",
+            name="live_room_media_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("media__in", ["mesh", "janus"])),
+                name="live_room_media_valid",
+                violation_error_message="This is not a valid video mode.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='mediaviewer',
-            name='one_media_viewer_per_connection',
-            constraint=models.UniqueConstraint(fields=('room', 'connection'), name='one_media_viewer_per_connection', violation_error_message='This screen is already receiving the video.'),
+            model_name="mediaviewer",
+            name="one_media_viewer_per_connection",
+            constraint=models.UniqueConstraint(
+                fields=("room", "connection"),
+                name="one_media_viewer_per_connection",
+                violation_error_message="This screen is already receiving the video.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='poll',
-            name='one_open_poll_per_room',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('room',), name='one_open_poll_per_room', violation_error_message='Another poll is still open in this classroom.'),
+            model_name="poll",
+            name="one_open_poll_per_room",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed_at__isnull", True)),
+                fields=("room",),
+                name="one_open_poll_per_room",
+                violation_error_message="Another poll is still open in this classroom.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='pollvote',
-            name='one_vote_per_poll_and_user',
-            constraint=models.UniqueConstraint(fields=('poll', 'user'), name='one_vote_per_poll_and_user', violation_error_message='You have already voted in this poll.'),
+            model_name="pollvote",
+            name="one_vote_per_poll_and_user",
+            constraint=models.UniqueConstraint(
+                fields=("poll", "user"),
+                name="one_vote_per_poll_and_user",
+                violation_error_message="You have already voted in this poll.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='presenceinterval',
-            name='presence_state_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['present', 'away'])), name='presence_state_valid', violation_error_message='This is not a valid presence state.'),
+            model_name="presenceinterval",
+            name="presence_state_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["present", "away"])),
+                name="presence_state_valid",
+                violation_error_message="This is not a valid presence state.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='presenceinterval',
-            name='presence_ends_after_start',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_at__isnull', True), ('ended_at__gte', models.F('started_at')), _connector='OR'), name='presence_ends_after_start', violation_error_message='A presence cannot end before it starts.'),
+            model_name="presenceinterval",
+            name="presence_ends_after_start",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_at__isnull", True), ("ended_at__gte", models.F("started_at")), _connector="OR"
+                ),
+                name="presence_ends_after_start",
+                violation_error_message="A presence cannot end before it starts.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='raisedhand',
-            name='one_raised_hand_per_user',
-            constraint=models.UniqueConstraint(fields=('room', 'user'), name='one_raised_hand_per_user', violation_error_message='Your hand is already raised.'),
+            model_name="raisedhand",
+            name="one_raised_hand_per_user",
+            constraint=models.UniqueConstraint(
+                fields=("room", "user"),
+                name="one_raised_hand_per_user",
+                violation_error_message="Your hand is already raised.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='roomremoval',
-            name='one_removal_per_room_and_user',
-            constraint=models.UniqueConstraint(fields=('room', 'user'), name='one_removal_per_room_and_user', violation_error_message='This person has already been removed from the classroom.'),
+            model_name="roomremoval",
+            name="one_removal_per_room_and_user",
+            constraint=models.UniqueConstraint(
+                fields=("room", "user"),
+                name="one_removal_per_room_and_user",
+                violation_error_message="This person has already been removed from the classroom.",
+            ),
         ),
     ]

@@ -7,89 +7,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evaluation', '0002_standard_form'),
-        ('people', '0004_constraint_messages'),
-        ('scheduling', '0002_constraint_messages'),
+        ("evaluation", "0002_standard_form"),
+        ("people", "0004_constraint_messages"),
+        ("scheduling", "0002_constraint_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='answertally',
-            name='tally_one_per_value',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'question', 'value'), name='tally_one_per_value', violation_error_message='This answer is already counted.'),
+            model_name="answertally",
+            name="tally_one_per_value",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "question", "value"),
+                name="tally_one_per_value",
+                violation_error_message="This answer is already counted.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='answertally',
-            name='tally_value_not_negative',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='tally_value_not_negative', violation_error_message='An answer value cannot be negative.'),
+            model_name="answertally",
+            name="tally_value_not_negative",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)),
+                name="tally_value_not_negative",
+                violation_error_message="An answer value cannot be negative.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='departmentscore',
-            name='department_score_one_per_teacher_year',
-            constraint=models.UniqueConstraint(fields=('teacher', 'year'), name='department_score_one_per_teacher_year', violation_error_message='This teacher already has a review score for that year.'),
+            model_name="departmentscore",
+            name="department_score_one_per_teacher_year",
+            constraint=models.UniqueConstraint(
+                fields=("teacher", "year"),
+                name="department_score_one_per_teacher_year",
+                violation_error_message="This teacher already has a review score for that year.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='departmentscore',
-            name='department_score_0_to_100',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', 100)), name='department_score_0_to_100', violation_error_message='The score must be between 0 and 100.'),
+            model_name="departmentscore",
+            name="department_score_0_to_100",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", 100)),
+                name="department_score_0_to_100",
+                violation_error_message="The score must be between 0 and 100.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='evaluationreminder',
-            name='evaluation_one_reminder_per_member',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'member'), name='evaluation_one_reminder_per_member', violation_error_message='This member has already been reminded.'),
+            model_name="evaluationreminder",
+            name="evaluation_one_reminder_per_member",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "member"),
+                name="evaluation_one_reminder_per_member",
+                violation_error_message="This member has already been reminded.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='questionnaire',
-            name='questionnaire_kind_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['standard', 'school'])), name='questionnaire_kind_valid', violation_error_message='This is not a valid kind of questionnaire.'),
+            model_name="questionnaire",
+            name="questionnaire_kind_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["standard", "school"])),
+                name="questionnaire_kind_valid",
+                violation_error_message="This is not a valid kind of questionnaire.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='questionnaire',
-            name='questionnaire_status_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'active', 'retired'])), name='questionnaire_status_valid', violation_error_message='This is not a valid questionnaire status.'),
+            model_name="questionnaire",
+            name="questionnaire_status_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "active", "retired"])),
+                name="questionnaire_status_valid",
+                violation_error_message="This is not a valid questionnaire status.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='questionnaire',
-            name='questionnaire_school_only_for_school_kind',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'standard'), ('school__isnull', True)), models.Q(('kind', 'school'), ('school__isnull', False)), _connector='OR'), name='questionnaire_school_only_for_school_kind', violation_error_message="The standard form belongs to no school; a school's own questions need their school."),
+            model_name="questionnaire",
+            name="questionnaire_school_only_for_school_kind",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "standard"), ("school__isnull", True)),
+                    models.Q(("kind", "school"), ("school__isnull", False)),
+                    _connector="OR",
+                ),
+                name="questionnaire_school_only_for_school_kind",
+                violation_error_message="The standard form belongs to no school; a school's own questions need their school.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='questionnaire',
-            name='questionnaire_one_standard_in_use',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'standard'), ('status', 'active')), fields=('kind',), name='questionnaire_one_standard_in_use', violation_error_message='Only one version of the standard form can be in use.'),
+            model_name="questionnaire",
+            name="questionnaire_one_standard_in_use",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "standard"), ("status", "active")),
+                fields=("kind",),
+                name="questionnaire_one_standard_in_use",
+                violation_error_message="Only one version of the standard form can be in use.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='questionnaire',
-            name='questionnaire_one_in_use_per_school',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('school',), name='questionnaire_one_in_use_per_school', violation_error_message='A school can have only one version of its questions in use.'),
+            model_name="questionnaire",
+            name="questionnaire_one_in_use_per_school",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("school",),
+                name="questionnaire_one_in_use_per_school",
+                violation_error_message="A school can have only one version of its questions in use.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='scoringscheme',
-            name='scoring_weights_sum_to_100',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('satisfaction_weight'), '+', models.F('rating_weight')), '+', models.F('review_weight')), '+', models.F('sessions_weight')), 100), name='scoring_weights_sum_to_100', violation_error_message='The weights must add up to 100.'),
+            model_name="scoringscheme",
+            name="scoring_weights_sum_to_100",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.Exact(
+                    django.db.models.expressions.CombinedExpression(
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("satisfaction_weight"), "+", models.F("rating_weight")
+                            ),
+                            "+",
+                            models.F("review_weight"),
+                        ),
+                        "+",
+                        models.F("sessions_weight"),
+                    ),
+                    100,
+                ),
+                name="scoring_weights_sum_to_100",
+                violation_error_message="The weights must add up to 100.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='scoringscheme',
-            name='scoring_sessions_target_positive',
-            constraint=models.CheckConstraint(condition=models.Q(('sessions_target__gte', 1)), name='scoring_sessions_target_positive', violation_error_message='The target number of sessions must be at least 1.'),
+            model_name="scoringscheme",
+            name="scoring_sessions_target_positive",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sessions_target__gte", 1)),
+                name="scoring_sessions_target_positive",
+                violation_error_message="The target number of sessions must be at least 1.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='sessionevaluation',
-            name='evaluation_closes_after_open',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='evaluation_closes_after_open', violation_error_message='An evaluation must close after it opens.'),
+            model_name="sessionevaluation",
+            name="evaluation_closes_after_open",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opens_at"))),
+                name="evaluation_closes_after_open",
+                violation_error_message="An evaluation must close after it opens.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='submission',
-            name='evaluation_one_submission_per_member',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'member'), name='evaluation_one_submission_per_member', violation_error_message='You have already evaluated this session.'),
+            model_name="submission",
+            name="evaluation_one_submission_per_member",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "member"),
+                name="evaluation_one_submission_per_member",
+                violation_error_message="You have already evaluated this session.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='textanswer',
-            name='text_answer_not_empty',
-            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='text_answer_not_empty', violation_error_message='A comment cannot be empty.'),
+            model_name="textanswer",
+            name="text_answer_not_empty",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("text", ""), _negated=True),
+                name="text_answer_not_empty",
+                violation_error_message="A comment cannot be empty.",
+            ),
         ),
     ]

@@ -5,58 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0002_constraint_messages'),
-        ('people', '0003_person_name_label'),
+        ("courses", "0002_constraint_messages"),
+        ("people", "0003_person_name_label"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='branch',
-            name='branch_name_unique_in_township',
-            constraint=models.UniqueConstraint(fields=('township', 'name'), name='branch_name_unique_in_township', violation_error_message='This township already has a branch of that name.'),
+            model_name="branch",
+            name="branch_name_unique_in_township",
+            constraint=models.UniqueConstraint(
+                fields=("township", "name"),
+                name="branch_name_unique_in_township",
+                violation_error_message="This township already has a branch of that name.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='branch',
-            name='branch_kind_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['village', 'community', 'department', 'enterprise'])), name='branch_kind_valid', violation_error_message='This is not a valid kind of branch.'),
+            model_name="branch",
+            name="branch_kind_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["village", "community", "department", "enterprise"])),
+                name="branch_kind_valid",
+                violation_error_message="This is not a valid kind of branch.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='member',
-            name='member_category_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('category__in', ['ordinary', 'village_cadre', 'branch_secretary'])), name='member_category_valid', violation_error_message='This is not a valid member category.'),
+            model_name="member",
+            name="member_category_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("category__in", ["ordinary", "village_cadre", "branch_secretary"])),
+                name="member_category_valid",
+                violation_error_message="This is not a valid member category.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='member',
-            name='member_phone_not_empty',
-            constraint=models.CheckConstraint(condition=models.Q(('phone', ''), _negated=True), name='member_phone_not_empty', violation_error_message='A member needs a phone number.'),
+            model_name="member",
+            name="member_phone_not_empty",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phone", ""), _negated=True),
+                name="member_phone_not_empty",
+                violation_error_message="A member needs a phone number.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='staffscope',
-            name='staff_scope_unique',
-            constraint=models.UniqueConstraint(fields=('user', 'school'), name='staff_scope_unique', violation_error_message='This person is already staff of that school.'),
+            model_name="staffscope",
+            name="staff_scope_unique",
+            constraint=models.UniqueConstraint(
+                fields=("user", "school"),
+                name="staff_scope_unique",
+                violation_error_message="This person is already staff of that school.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='teacher',
-            name='teacher_category_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('category__in', ['leading_cadre', 'expert', 'exemplar'])), name='teacher_category_valid', violation_error_message='This is not a valid pool category.'),
+            model_name="teacher",
+            name="teacher_category_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("category__in", ["leading_cadre", "expert", "exemplar"])),
+                name="teacher_category_valid",
+                violation_error_message="This is not a valid pool category.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='teacher',
-            name='teacher_active_years_ordered',
-            constraint=models.CheckConstraint(condition=models.Q(('active_to__isnull', True), ('active_to__gte', models.F('active_from')), _connector='OR'), name='teacher_active_years_ordered', violation_error_message='The last year in the pool cannot be before the first.'),
+            model_name="teacher",
+            name="teacher_active_years_ordered",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("active_to__isnull", True), ("active_to__gte", models.F("active_from")), _connector="OR"
+                ),
+                name="teacher_active_years_ordered",
+                violation_error_message="The last year in the pool cannot be before the first.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='teacherreview',
-            name='one_review_per_teacher_and_year',
-            constraint=models.UniqueConstraint(fields=('teacher', 'year'), name='one_review_per_teacher_and_year', violation_error_message='This teacher has already been reviewed for that year.'),
+            model_name="teacherreview",
+            name="one_review_per_teacher_and_year",
+            constraint=models.UniqueConstraint(
+                fields=("teacher", "year"),
+                name="one_review_per_teacher_and_year",
+                violation_error_message="This teacher has already been reviewed for that year.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='teacherreview',
-            name='teacher_review_decision_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['added', 'kept', 'retired'])), name='teacher_review_decision_valid', violation_error_message='This is not a valid review decision.'),
+            model_name="teacherreview",
+            name="teacher_review_decision_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("decision__in", ["added", "kept", "retired"])),
+                name="teacher_review_decision_valid",
+                violation_error_message="This is not a valid review decision.",
+            ),
         ),
     ]

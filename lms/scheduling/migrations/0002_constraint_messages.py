@@ -5,84 +5,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0002_constraint_messages'),
-        ('people', '0004_constraint_messages'),
-        ('scheduling', '0001_initial'),
+        ("courses", "0002_constraint_messages"),
+        ("people", "0004_constraint_messages"),
+        ("scheduling", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='annualplan',
-            name='annual_plan_one_per_school_and_year',
-            constraint=models.UniqueConstraint(fields=('school', 'year'), name='annual_plan_one_per_school_and_year', violation_error_message='This school already has a teaching plan for that year.'),
+            model_name="annualplan",
+            name="annual_plan_one_per_school_and_year",
+            constraint=models.UniqueConstraint(
+                fields=("school", "year"),
+                name="annual_plan_one_per_school_and_year",
+                violation_error_message="This school already has a teaching plan for that year.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='annualplan',
-            name='annual_plan_year_sane',
-            constraint=models.CheckConstraint(condition=models.Q(('year__gte', 2000), ('year__lte', 2100)), name='annual_plan_year_sane', violation_error_message='The year must be between 2000 and 2100.'),
+            model_name="annualplan",
+            name="annual_plan_year_sane",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("year__gte", 2000), ("year__lte", 2100)),
+                name="annual_plan_year_sane",
+                violation_error_message="The year must be between 2000 and 2100.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='enrollment',
-            name='enrollment_one_per_member_and_class',
-            constraint=models.UniqueConstraint(fields=('training_class', 'member'), name='enrollment_one_per_member_and_class', violation_error_message='This member is already enrolled in this class.'),
+            model_name="enrollment",
+            name="enrollment_one_per_member_and_class",
+            constraint=models.UniqueConstraint(
+                fields=("training_class", "member"),
+                name="enrollment_one_per_member_and_class",
+                violation_error_message="This member is already enrolled in this class.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='enrollment',
-            name='enrollment_status_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['enrolled', 'waitlisted', 'withdrawn'])), name='enrollment_status_valid', violation_error_message='This is not a valid enrolment status.'),
+            model_name="enrollment",
+            name="enrollment_status_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["enrolled", "waitlisted", "withdrawn"])),
+                name="enrollment_status_valid",
+                violation_error_message="This is not a valid enrolment status.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='enrollment',
-            name='enrollment_source_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['staff', 'branch', 'category', 'self'])), name='enrollment_source_valid', violation_error_message='This is not a valid enrolment source.'),
+            model_name="enrollment",
+            name="enrollment_source_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["staff", "branch", "category", "self"])),
+                name="enrollment_source_valid",
+                violation_error_message="This is not a valid enrolment source.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='plannedclass',
-            name='planned_class_month_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('month__gte', 1), ('month__lte', 12)), name='planned_class_month_valid', violation_error_message='The month must be between 1 and 12.'),
+            model_name="plannedclass",
+            name="planned_class_month_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__gte", 1), ("month__lte", 12)),
+                name="planned_class_month_valid",
+                violation_error_message="The month must be between 1 and 12.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='plannedclass',
-            name='planned_class_days_positive',
-            constraint=models.CheckConstraint(condition=models.Q(('planned_days__gt', 0)), name='planned_class_days_positive', violation_error_message='The planned days must be more than zero.'),
+            model_name="plannedclass",
+            name="planned_class_days_positive",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("planned_days__gt", 0)),
+                name="planned_class_days_positive",
+                violation_error_message="The planned days must be more than zero.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='session',
-            name='session_ends_after_start',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='session_ends_after_start', violation_error_message='A session must end after it starts.'),
+            model_name="session",
+            name="session_ends_after_start",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="session_ends_after_start",
+                violation_error_message="A session must end after it starts.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='session',
-            name='session_kind_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['sign_in', 'anthem', 'oath', 'constitution', 'leader_lecture', 'site_visit', 'elective'])), name='session_kind_valid', violation_error_message='This is not a valid kind of session.'),
+            model_name="session",
+            name="session_kind_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "sign_in",
+                            "anthem",
+                            "oath",
+                            "constitution",
+                            "leader_lecture",
+                            "site_visit",
+                            "elective",
+                        ],
+                    )
+                ),
+                name="session_kind_valid",
+                violation_error_message="This is not a valid kind of session.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='session',
-            name='session_delivery_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('delivery__in', ['in_person', 'live', 'hybrid'])), name='session_delivery_valid', violation_error_message='This is not a valid way of delivery.'),
+            model_name="session",
+            name="session_delivery_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("delivery__in", ["in_person", "live", "hybrid"])),
+                name="session_delivery_valid",
+                violation_error_message="This is not a valid way of delivery.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='trainingclass',
-            name='class_ends_after_start',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='class_ends_after_start', violation_error_message='The class cannot end before it starts.'),
+            model_name="trainingclass",
+            name="class_ends_after_start",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))),
+                name="class_ends_after_start",
+                violation_error_message="The class cannot end before it starts.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='trainingclass',
-            name='class_status_valid',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'published', 'in_progress', 'finished', 'cancelled'])), name='class_status_valid', violation_error_message='This is not a valid class status.'),
+            model_name="trainingclass",
+            name="class_status_valid",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["draft", "published", "in_progress", "finished", "cancelled"])
+                ),
+                name="class_status_valid",
+                violation_error_message="This is not a valid class status.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='trainingclass',
-            name='class_capacity_positive',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='class_capacity_positive', violation_error_message='The capacity must be at least 1.'),
+            model_name="trainingclass",
+            name="class_capacity_positive",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity__gte", 1)),
+                name="class_capacity_positive",
+                violation_error_message="The capacity must be at least 1.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='trainingclass',
-            name='class_cancel_has_reason',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), models.Q(('cancel_reason', ''), _negated=True), _connector='OR'), name='class_cancel_has_reason', violation_error_message='A cancelled class needs a reason.'),
+            model_name="trainingclass",
+            name="class_cancel_has_reason",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "cancelled"), _negated=True),
+                    models.Q(("cancel_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="class_cancel_has_reason",
+                violation_error_message="A cancelled class needs a reason.",
+            ),
         ),
     ]
