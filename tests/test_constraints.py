@@ -65,3 +65,28 @@ def test_a_session_ending_before_it_starts_says_so_in_words(county):
     assert "课程的结束时间须晚于开始时间" in text
     assert "session_ends_after_start" not in text
     assert "约束" not in text
+
+
+@pytest.mark.django_db
+def test_the_timetable_editor_shows_words_not_a_constraint_name(client, county):
+    """Staff typing an end before the start see what is wrong, in Chinese, and nothing is saved."""
+    from django.urls import reverse
+
+    from lms.scheduling.models import SessionKind, TrainingClass
+    from tests import factories
+    from tests.scheduling.test_admin import at, class_post, session_row
+
+    teacher = factories.TeacherFactory(name="王老师")
+    rows = [
+        session_row(SessionKind.SIGN_IN, at(8, 30), at(8, 45)),
+        session_row(SessionKind.LEADER_LECTURE, at(11, 40), at(10, 10), teacher=teacher),  # ends first
+    ]
+    client.force_login(county["staff_a"])
+    response = client.post(reverse("scheduling_classes:add"), class_post(county, teacher, rows=rows))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "须晚于开始时间" in page
+    names = [constraint.name for _model, constraint in our_constraints()]
+    assert not [name for name in names if name in page]
+    assert "约束" not in page
+    assert not TrainingClass.objects.exists()
