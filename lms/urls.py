@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.templatetags.static import static
+from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
@@ -25,7 +25,7 @@ def healthz(request):
 
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says: send them to the static file."""
-    return redirect(static("lms/favicon.ico"))
+    return redirect(static_url("lms/favicon.ico"))
 
 
 urlpatterns = [

@@ -331,3 +331,24 @@ def test_roll_call_links_to_the_venue_screen_and_the_live_room(client, county):
     class_html = class_page.content.decode()
     assert all(f"/attendance/sessions/{s.pk}/venue/" in class_html for s in sessions)
     assert [f"/classroom/{s.pk}/" in class_html for s in sessions] == [False] * 5 + [True]
+
+
+@pytest.mark.django_db
+def test_favicon_is_served_by_the_development_urls_too(rf, settings):
+    """`make run` serves with DEBUG, whose URLconf adds the media route: the favicon must still work."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import lms.urls
+
+    settings.DEBUG = True
+    try:
+        development_urls = importlib.reload(lms.urls)
+        response = development_urls.favicon(rf.get("/favicon.ico"))
+        assert any("media" in str(pattern.pattern) for pattern in development_urls.urlpatterns)
+    finally:
+        settings.DEBUG = False
+        importlib.reload(lms.urls)
+        clear_url_caches()
+    assert response.status_code == 302 and response["Location"].endswith("lms/favicon.ico")
