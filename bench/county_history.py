@@ -6,7 +6,8 @@ DATABASE_URL only names the PostgreSQL server and credentials; the script works 
 database and builds, one from the other:
 
     lms_county_1y    migrate + `manage.py demo --members 20000` (a year of held classes, ~56,000
-                     attendance records, classes planned three months ahead)
+                     attendance records, classes planned three months ahead) + one big class
+                     (below)
     lms_county_5y    a copy of 1y (CREATE DATABASE … TEMPLATE) with 4 earlier years added
     lms_county_10y   a copy of 5y with 5 more: 9 earlier years, ~560,000 attendance records
 
@@ -19,6 +20,13 @@ drawn from the tables' own sequences), every column copied by name, so columns a
 along; the database's constraints (unique member per session and class, minutes only when
 attended, foreign keys) are checked as usual at commit. ANALYZE runs at the end so the planner
 knows the new sizes.
+
+The big class: the roll-call list was slowest for a class of 1,200 (issue 13), and the demo's
+classes hold 30–120 members. So 1y also gets a copy of township 1's latest finished class, a day
+earlier, with 1,200 of the township's members enrolled, their records for its 8 or so sessions
+(90 % present with the session's minutes, 5 % absent, 5 % excused on an approved leave request
+for the whole class) and the records' first history entries. It is this year's only: the copies
+of earlier years leave it out, so every database has exactly one.
 
 Idempotent: a database whose comment (COMMENT ON DATABASE, which a TEMPLATE copy does not inherit)
 says it is complete is reused as it is, after `migrate` (so indexes added since apply); a half-built
@@ -144,7 +152,9 @@ def shifted(column: str) -> str:
     return f"t.{column} - make_interval(years => m.years)"
 
 
-def add_years(url: str, name: str, seed_day: date, first: int, last: int) -> dict[str, int]:
+def add_years(
+    url: str, name: str, seed_day: date, first: int, last: int, big_class_id: int
+) -> dict[str, int]:
     """Copy the held year before `seed_day` back by `first`…`last` years, in one transaction."""
     added: dict[str, int] = {}
     with psycopg.connect(database_url(url, name)) as conn:
@@ -154,8 +164,9 @@ def add_years(url: str, name: str, seed_day: date, first: int, last: int) -> dic
             "SELECT c.id AS old_id, k.years, "
             "nextval(pg_get_serial_sequence('scheduling_trainingclass', 'id')) AS new_id "
             "FROM scheduling_trainingclass c CROSS JOIN generate_series(%s::int, %s::int) AS k(years) "
-            "WHERE c.start_date >= %s::date - interval '1 year' AND c.end_date < %s::date",
-            [first, last, seed_day, seed_day],
+            "WHERE c.start_date >= %s::date - interval '1 year' AND c.end_date < %s::date "
+            "AND c.id <> %s",
+            [first, last, seed_day, seed_day, big_class_id],
         )
         conn.execute(
             "CREATE TEMP TABLE session_map ON COMMIT DROP AS "
@@ -173,6 +184,10 @@ def add_years(url: str, name: str, seed_day: date, first: int, last: int) -> dic
             "scheduling_trainingclass t JOIN class_map m ON m.old_id = t.id",
             {
                 "id": "m.new_id",
+                # "2026年第8期…" of a class copied 3 years back reads "2023年第8期…"
+                "title": "CASE WHEN t.title ~ '^[0-9]{4}年' THEN "
+                "(substring(t.title FROM '^([0-9]{4})年')::int - m.years)::text || "
+                "substring(t.title FROM '^[0-9]{4}(.*)$') ELSE t.title END",
                 "start_date": "(t.start_date - make_interval(years => m.years))::date",
                 "end_date": "(t.end_date - make_interval(years => m.years))::date",
                 "created_at": shifted("created_at"),
@@ -233,6 +248,114 @@ def add_years(url: str, name: str, seed_day: date, first: int, last: int) -> dic
     return added
 
 
+BIG_CLASS_MEMBERS = 1_200
+BIG_CLASS_SUFFIX = "（集中轮训大班）"
+
+
+def add_big_class(url: str, name: str, seed_day: date) -> dict[str, int]:
+    """A copy of township 1's latest finished class, a day earlier, with 1,200 members and their records."""
+    added: dict[str, int] = {}
+    with psycopg.connect(database_url(url, name)) as conn:
+        conn.execute(f"SET TIME ZONE '{TIMEZONE}'")
+        township = conn.execute(
+            "SELECT b.township_id FROM auth_user u JOIN people_member m ON m.user_id = u.id "
+            "JOIN people_branch b ON b.id = m.branch_id WHERE u.username = 'member1'"
+        ).fetchone()[0]
+        source = conn.execute(
+            "SELECT id FROM scheduling_trainingclass WHERE school_id = %s AND status = 'finished' "
+            "AND end_date < %s ORDER BY end_date DESC, id DESC LIMIT 1",
+            [township, seed_day],
+        ).fetchone()[0]
+        conn.execute(
+            "CREATE TEMP TABLE class_map ON COMMIT DROP AS SELECT %s::bigint AS old_id, "
+            "nextval(pg_get_serial_sequence('scheduling_trainingclass', 'id')) AS new_id",
+            [source],
+        )
+        conn.execute(
+            "CREATE TEMP TABLE session_map ON COMMIT DROP AS SELECT s.id AS old_id, m.new_id AS class_id, "
+            "nextval(pg_get_serial_sequence('scheduling_session', 'id')) AS new_id "
+            "FROM scheduling_session s JOIN class_map m ON m.old_id = s.training_class_id"
+        )
+        day = "interval '1 day'"
+        added["training_classes"] = copy_rows(
+            conn,
+            "scheduling_trainingclass",
+            "scheduling_trainingclass t JOIN class_map m ON m.old_id = t.id",
+            {
+                "id": "m.new_id",
+                "title": f"t.title || '{BIG_CLASS_SUFFIX}'",
+                "capacity": str(BIG_CLASS_MEMBERS + 100),
+                "start_date": f"(t.start_date - {day})::date",
+                "end_date": f"(t.end_date - {day})::date",
+                "planned_class_id": "NULL",
+            },
+        )
+        added["sessions"] = copy_rows(
+            conn,
+            "scheduling_session",
+            "scheduling_session t JOIN session_map m ON m.old_id = t.id",
+            {
+                "id": "m.new_id",
+                "training_class_id": "m.class_id",
+                "starts_at": f"t.starts_at - {day}",
+                "ends_at": f"t.ends_at - {day}",
+            },
+        )
+        # 1,200 of the township's members, numbered: every 20th excused on leave, the next absent.
+        conn.execute(
+            "CREATE TEMP TABLE big_members ON COMMIT DROP AS "
+            "SELECT m.id AS member_id, row_number() OVER (ORDER BY m.id) AS n FROM people_member m "
+            "JOIN people_branch b ON b.id = m.branch_id WHERE b.township_id = %s ORDER BY m.id LIMIT %s",
+            [township, BIG_CLASS_MEMBERS],
+        )
+        class_id, starts = conn.execute(
+            "SELECT c.id, min(s.starts_at) FROM scheduling_trainingclass c "
+            "JOIN scheduling_session s ON s.training_class_id = c.id "
+            "WHERE c.id = (SELECT new_id FROM class_map) GROUP BY c.id"
+        ).fetchone()
+        added["enrollments"] = conn.execute(
+            "INSERT INTO scheduling_enrollment (training_class_id, member_id, status, source, "
+            "requested_at, updated_at) SELECT %s, member_id, 'enrolled', 'branch', "
+            "%s - interval '7 days', %s - interval '7 days' FROM big_members",
+            [class_id, starts, starts],
+        ).rowcount
+        added["leave_requests"] = conn.execute(
+            "INSERT INTO attendance_leaverequest (training_class_id, member_id, scope, day, reason, "
+            "status, requested_at, decided_at) SELECT %s, member_id, 'class', NULL, '家中有事，请假', "
+            "'approved', %s - interval '3 days', %s - interval '2 days' FROM big_members "
+            "WHERE n %% 20 = 0",
+            [class_id, starts, starts],
+        ).rowcount
+        added["leave_sessions"] = conn.execute(
+            "INSERT INTO attendance_leavesession (leave_id, session_id, member_id, status) "
+            "SELECT l.id, m.new_id, l.member_id, 'approved' FROM attendance_leaverequest l "
+            "JOIN session_map m ON true WHERE l.training_class_id = %s",
+            [class_id],
+        ).rowcount
+        added["attendance_records"] = conn.execute(
+            "INSERT INTO attendance_attendancerecord (session_id, member_id, status, source, minutes, "
+            "checked_in_at, marked_at) SELECT s.id, b.member_id, "
+            "CASE b.n %% 20 WHEN 0 THEN 'excused' WHEN 1 THEN 'absent' ELSE 'present' END, "
+            "CASE b.n %% 20 WHEN 0 THEN 'leave' WHEN 1 THEN 'auto' ELSE 'qr' END, "
+            "CASE WHEN b.n %% 20 > 1 THEN extract(epoch FROM s.ends_at - s.starts_at)::int / 60 ELSE 0 END, "
+            "CASE WHEN b.n %% 20 > 1 THEN s.starts_at - make_interval(mins => (b.n %% 15)::int) END, "
+            "CASE WHEN b.n %% 20 > 1 THEN s.starts_at - make_interval(mins => (b.n %% 15)::int) "
+            "ELSE s.ends_at END "
+            "FROM scheduling_session s CROSS JOIN big_members b WHERE s.training_class_id = %s",
+            [class_id],
+        ).rowcount
+        added["attendance_changes"] = conn.execute(
+            "INSERT INTO attendance_attendancechange (record_id, changed_at, old_status, new_status, "
+            "old_minutes, new_minutes, old_source, new_source, note) "
+            "SELECT a.id, a.marked_at, '', a.status, NULL, a.minutes, '', a.source, '' "
+            "FROM attendance_attendancerecord a JOIN scheduling_session s ON s.id = a.session_id "
+            "WHERE s.training_class_id = %s",
+            [class_id],
+        ).rowcount
+    added["big_class_id"] = class_id
+    return added
+
+
 def counts(url: str, name: str) -> dict[str, int]:
     tables = {
         "members": "people_member",
@@ -275,18 +398,23 @@ def build(url: str, rebuild: bool = False) -> dict[int, dict]:
             manage(url, name, "migrate", "--no-input", "-v0")
             manage(url, name, "demo", "--members", str(MEMBERS))
             seed_day = seed_day_of(url, name)
-            added = {}
+            added = add_big_class(url, name, seed_day)
+            with psycopg.connect(database_url(url, name), autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+            big_class_id = added["big_class_id"]
         else:
             source = built[previous]
             seed_day = date.fromisoformat(source["seed_day"])
             first, last = source["years"], years - 1
             print(f"{name}: copy of {db_name(previous)} + years back {first}…{last}", flush=True)
             copy_from_template(url, name, db_name(previous))
-            added = add_years(url, name, seed_day, first, last)
+            big_class_id = source["big_class_id"]
+            added = add_years(url, name, seed_day, first, last, big_class_id)
         info = {
             "years": years,
             "members": MEMBERS,
             "seed_day": seed_day.isoformat(),
+            "big_class_id": big_class_id,
             "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "seconds": round(time.perf_counter() - started, 1),
             "added": added,
@@ -315,6 +443,8 @@ def announce(built: dict[int, dict]) -> None:
             f"{info['counts']['members']} members, seeded {info['seed_day']}"
             for years, info in sorted(built.items(), reverse=True)
         ),
+        f"the class of {BIG_CLASS_MEMBERS} (township 1, ended a few days before the seeding day): "
+        f"training class id {built[1]['big_class_id']}, title ending {BIG_CLASS_SUFFIX}",
         "logins (password demo): township1 (staff of township 1), orgdept (organization department),"
         " member1 (member of township 1)",
     ]
@@ -332,12 +462,14 @@ def main() -> int:
     seconds = time.perf_counter() - started
     announce(built)
     rows = {years: info["counts"]["attendance_records"] for years, info in built.items()}
-    per_year = rows[1]
+    big = built[1]["added"]["attendance_records"]
+    per_year = rows[1] - big
     checks = {
-        # each database has exactly its years of attendance, each year the seeding year's rows
-        f"{years}y has {years} years × {per_year} records": (
+        # each database has exactly its years of attendance, each year the seeding year's rows,
+        # and the one big class
+        f"{years}y has {years} years × {per_year} records + {big}": (
             built[years]["counts"]["years_with_attendance"] in (years, years + 1)
-            and rows[years] == years * per_year
+            and rows[years] == years * per_year + big
         )
         for years in SIZES
     }
