@@ -23,7 +23,8 @@ From the server:
   hands, the current poll, who publishes video, the ICE servers) on connecting, so a returning
   participant catches up;
 - `participant` (one person's entry, or `null` when their last connection left; to the teacher and
-  staff only, who also get the whole list in `welcome`), `chat.message`,
+  staff only, who also get the whole list in `welcome`; coalesced: sent after presence is written,
+  about once a second, once per person who changed meanwhile), `chat.message`,
   `chat.deleted`, `chat.muted`, `hands`, `poll`, `removed`, `class.ended`;
 - `media.publisher` (who sends video now, or `null`), `media.viewer` (to the publisher: a viewer to
   send an offer to), `media.signal` (with `from`), `media.left` (to the publisher: a viewer went),
@@ -34,50 +35,59 @@ A sub-classroom's connections join its big classroom's group (the stage): they s
 chat, hands and polls, and only the big classroom's teacher and staff moderate. Presence is written
 to the connection's own room, so attendance is kept per sub-classroom.
 
-Connections are refused (closed with 4403) for anyone who may not enter (services.room_enter), and
+Connections are refused (closed with 4403) for anyone who may not enter (services.room_admit, the
+websocket's one-query form of services.room_enter), and
 the ASGI stack already refuses foreign origins and reads the session login. The room's group name is
 built from its id only.
 """
 
+import contextlib
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from lms.classroom import media, selectors, services
+from lms.classroom import media, presence, selectors, services
+from lms.classroom.hub import Outbox, hub_for, room_group
 from lms.classroom.models import LiveRoom, PresenceState
-from lms.scheduling.models import Session
 
 RATE_MESSAGES = 10  # at most this many messages…
 RATE_SECONDS = 5  # …in this many seconds per connection
 MEDIA_RATE_MESSAGES = 40  # video signalling has its own budget: a publisher answers every viewer
 SDP_MAX_LENGTH = 60_000
 
-
-def room_group(room_id: int) -> str:
-    return f"classroom.room.{int(room_id)}"
-
-
-def moderators_group(room_id: int) -> str:
-    """Who watches the participant list: the stage's teacher and staff. Members and terminals are
-    not sent every join and leave, which in a room of 500 would be 125,000 messages to fill it."""
-    return f"classroom.moderators.{int(room_id)}"
+__all__ = ["ClassroomConsumer", "room_group"]
 
 
 @database_sync_to_async
-def _enter(user, session_id: int):
-    session = Session.objects.select_related("training_class", "teacher").filter(pk=session_id).first()
-    if session is None:
-        raise PermissionDenied(_("There is no such session."))
-    return services.room_enter(user=user, session=session)
+def _admit(user, session_id: int):
+    return services.room_admit(user=user, session_id=session_id)
+
+
+async def _announce(stage_id: int, user_ids: set[int]) -> None:
+    """After presence was written: tell the stage's moderators (in every process) who changed."""
+    changes = await database_sync_to_async(selectors.participant_changes)(stage_id, user_ids)
+    await get_channel_layer().group_send(
+        room_group(stage_id), {"type": "room.participants", "changes": changes}
+    )
 
 
 class ClassroomConsumer(AsyncJsonWebsocketConsumer):
-    group = None
+    """One connection. Room events reach it through this process's hub (hub.py), which encodes each
+    once for all local connections; presence goes to this process's buffer (presence.py), written
+    once a second. Entering costs one query for the person's facts and the welcome's reads."""
+
+    group = None  # the stage's group while this connection is in the room
+    closed = False  # once closed (by either side) nothing more is sent
+    moderator = False
+    outbox = None
+    publishing = False  # this connection sent video: leaving stops it
+    viewing = False  # this connection holds a viewer place: leaving frees it
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -89,7 +99,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         try:
-            self.room, self.role = await _enter(
+            self.room, self.role = await _admit(
                 self.user, int(self.scope["url_route"]["kwargs"]["session_id"])
             )
         except PermissionDenied:
@@ -99,22 +109,41 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         # Only the big classroom's own teacher and staff moderate it; a sub-classroom's staff follow.
         self.moderator = self.role in services.MODERATORS and self.stage.pk == self.room.pk
         self.group = room_group(self.stage.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        if self.moderator:
-            await self.channel_layer.group_add(moderators_group(self.stage.pk), self.channel_name)
+        self.hub = hub_for(self.channel_layer)
+        self.presence = presence.buffer(_announce)
+        self.outbox = Outbox(self._send_text, self._control)
+        await self.hub.join(self.stage.pk, self, self.outbox)  # events from now on wait in the outbox
         await self.accept()
-        await self._presence(PresenceState.PRESENT)
-        await self.send_json({"type": "welcome", "role": self.role, **(await self._state())})
-        await self._broadcast_participant()
+        self._presence(PresenceState.PRESENT)
+        state = await self._state()
+        self.outbox.skip_chat = {line["id"] for line in state["chat"]}
+        await self.send_json({"type": "welcome", "role": self.role, **state})
+        self.outbox.start()
 
     async def disconnect(self, code):
+        self.closed = True
         if self.group:
-            await self._presence(None)
+            await self._depart()
             await self._media_release()
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            if self.moderator:
-                await self.channel_layer.group_discard(moderators_group(self.stage.pk), self.channel_name)
-            await self._broadcast_participant()
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Nothing is sent once the connection closed (a removal, the end, the client went)."""
+        if self.closed:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:  # the client went while we wrote (uvicorn's ClientDisconnected)
+            self.closed = True
+
+    async def close(self, code=None, reason=None):
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(OSError):
+            await super().close(code=code, reason=reason)
+
+    async def _send_text(self, text: str):
+        await self.send(text_data=text)
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -128,6 +157,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             await self._receive(content)
 
     async def _receive(self, content):
+        if self.closed or not self.group:
+            return
         kind = content.get("type") if isinstance(content, dict) else None
         if self._too_fast("media" if isinstance(kind, str) and kind.startswith("media.") else "room"):
             await self._error(_("Too many messages; slow down."))
@@ -158,20 +189,18 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         state = content.get("state")
         if state not in PresenceState.values:
             raise ValidationError(_("Presence must be “present” or “away”."))
-        await self._presence(state)
-        await self._broadcast_participant()
+        self._presence(state)  # the moderators hear of it with the next write (coalesced)
 
     async def on_ping(self, content):
-        await database_sync_to_async(services.presence_seen)(connection=self.channel_name)
+        self.presence.seen(self.channel_name)
 
     async def on_chat_send(self, content):
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError(_("A chat message needs its text."))
-        message = await database_sync_to_async(services.chat_post)(
+        payload = await database_sync_to_async(_chat_post)(
             room=self.stage, user=self.user, role=self.acting_role, text=text
         )
-        payload = await database_sync_to_async(selectors.chat_payload)(message)
         await self._event("chat.message", payload)
 
     async def on_chat_delete(self, content):
@@ -193,6 +222,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
     async def on_class_end(self, content):
         if not self.moderator:
             raise PermissionDenied(_("Only the teacher or staff may end the class."))
+        await self.presence.flush()  # this process's last second of presence counts too
         await database_sync_to_async(services.room_end)(actor=self.user, room=self.stage)
         await self.channel_layer.group_send(self.group, {"type": "room.ended"})
 
@@ -232,12 +262,14 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         user_id = content.get("user")
         if not _is_id(user_id) or user_id == self.user.pk:
             raise ValidationError(_("“user” must be another participant's id."))
+        await self.presence.flush()
         await database_sync_to_async(services.participant_remove)(
             stage=self.stage, actor=self.user, role=self.acting_role, user_id=user_id
         )
         await self.channel_layer.group_send(self.group, {"type": "room.remove", "user": user_id})
 
     async def on_media_publish(self, content):
+        await self.presence.flush()  # whether the current publisher is still connected
         changed = await database_sync_to_async(media.publish)(
             stage=self.stage,
             user=self.user,
@@ -245,16 +277,20 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             connection=self.channel_name,
             source=content.get("source"),
         )
+        self.publishing = True
         await self._broadcast_publisher(renegotiate=changed)
 
     async def on_media_stop(self, content):
+        self.publishing = False
         if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
             await self._broadcast_publisher(renegotiate=True)
 
     async def on_media_request(self, content):
+        await self.presence.flush()  # the places of connections that went are given back
         publisher = await database_sync_to_async(media.view)(
             stage=self.stage, user=self.user, connection=self.channel_name
         )
+        self.viewing = True
         name = self.user.get_full_name() or self.user.get_username()
         await self.channel_layer.send(
             publisher,
@@ -305,28 +341,32 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         "media.signal": on_media_signal,
     }
 
-    # --- Group and peer events ---------------------------------------------------------------------
-
-    async def room_event(self, event):
-        await self.send_json({"type": event["event"], **event["data"]})
+    # --- Room and peer events ------------------------------------------------------------------------
 
     async def peer_message(self, event):
         """A message addressed to this connection alone (video signalling)."""
         if self.group:
             await self.send_json(event["data"])
 
+    async def _control(self, event):
+        """A room event this connection acts on (from the hub, in its outbox's order)."""
+        if event["type"] == "room.ended":
+            await self.room_ended(event)
+        elif event["type"] == "room.remove":
+            await self.room_remove(event)
+
     async def room_ended(self, event):
         await self.send_json({"type": "class.ended"})
-        await self._leave(code=4000)
+        await self._depart()  # its presence was closed by the end; one written since is closed now
+        await self.close(code=4000)
 
     async def room_remove(self, event):
         if event["user"] != self.user.pk:
             return
         await self.send_json({"type": "removed"})
-        await self._presence(None)
+        await self._depart()
         await self._media_release()
-        await self._leave(code=4003)
-        await self._broadcast_participant()
+        await self.close(code=4003)
 
     # --- Helpers -----------------------------------------------------------------------------------
 
@@ -339,60 +379,58 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, message: str):
         await self.send_json({"type": "error", "message": message})
 
-    async def _event(self, name: str, data: dict, group: str | None = None):
+    async def _event(self, name: str, data: dict, audience: str = "all"):
         await self.channel_layer.group_send(
-            group or self.group, {"type": "room.event", "event": name, "data": data}
+            self.group or room_group(self.stage.pk),
+            {"type": "room.event", "event": name, "data": data, "audience": audience},
         )
 
-    async def _presence(self, state):
-        await database_sync_to_async(services.presence_set)(
-            room=self.room, user=self.user, state=state, connection=self.channel_name, role=self.role
+    def _presence(self, state):
+        self.presence.record(
+            room_id=self.room.pk,
+            stage_id=self.stage.pk,
+            user_id=self.user.pk,
+            connection=self.channel_name,
+            role=self.role,
+            state=state,
         )
+
+    async def _depart(self):
+        """Out of the room: no more room events, presence closed (written with the next batch)."""
+        if not self.group:
+            return
+        self.group = None
+        await self.hub.leave(self.stage.pk, self)
+        self._presence(None)
 
     async def _media_release(self):
         """This connection goes: stop its broadcast, or free its viewer place and tell the publisher."""
-        if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
-            await self._broadcast_publisher(renegotiate=True)
-            return
-        if await database_sync_to_async(media.viewer_leave)(stage=self.stage, connection=self.channel_name):
-            publisher = await _publisher_connection(self.stage)
-            if publisher:
-                await self.channel_layer.send(
-                    publisher,
-                    {"type": "peer.message", "data": {"type": "media.left", "peer": self.channel_name}},
-                )
+        if self.publishing:
+            self.publishing = False
+            if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
+                await self._broadcast_publisher(renegotiate=True)
+                return
+        if self.viewing:
+            self.viewing = False
+            if await database_sync_to_async(media.viewer_leave)(
+                stage=self.stage, connection=self.channel_name
+            ):
+                publisher = await _publisher_connection(self.stage)
+                if publisher:
+                    await self.channel_layer.send(
+                        publisher,
+                        {"type": "peer.message", "data": {"type": "media.left", "peer": self.channel_name}},
+                    )
 
     @database_sync_to_async
     def _state(self) -> dict:
-        self.stage.refresh_from_db(
-            fields=["chat_muted", "publisher", "publisher_connection", "publisher_source"]
-        )
         return {
             "peer": self.channel_name,
             "moderator": self.moderator,
-            "participants": selectors.participants(self.stage) if self.moderator else [],
-            "chat": selectors.chat_history(self.stage),
-            "chat_muted": self.stage.chat_muted,
-            "hands": selectors.hands(self.stage),
-            "poll": selectors.current_poll(self.stage),
-            "publisher": media.publisher_payload(self.stage),
+            **selectors.room_state(self.stage, moderator=self.moderator),
             "ice_servers": media.ice_servers(self.user),
             "ping_seconds": services.PING_SECONDS,
         }
-
-    async def _leave(self, code: int) -> str:
-        """Leave the room's group and close (so `disconnect` does nothing more); returns the group."""
-        group, self.group = self.group, None
-        await self.channel_layer.group_discard(group, self.channel_name)
-        await self.channel_layer.group_discard(moderators_group(self.stage.pk), self.channel_name)
-        await self.close(code=code)
-        return group
-
-    async def _broadcast_participant(self):
-        """Only this person's entry (or null once they are gone), and only to the moderators."""
-        entries = await database_sync_to_async(selectors.participants)(self.stage, user_id=self.user.pk)
-        data = {"id": self.user.pk, "participant": entries[0] if entries else None}
-        await self._event("participant", data, moderators_group(self.stage.pk))
 
     async def _broadcast_hands(self):
         queue = await database_sync_to_async(selectors.hands)(self.stage)
@@ -403,12 +441,16 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self._event("poll", {"poll": poll})
 
     async def _broadcast_publisher(self, renegotiate: bool):
-        self.stage = await database_sync_to_async(LiveRoom.objects.select_related("publisher").get)(
+        stage = await database_sync_to_async(LiveRoom.objects.select_related("publisher").get)(
             pk=self.stage.pk
         )
         await self._event(
-            "media.publisher", {"publisher": media.publisher_payload(self.stage), "renegotiate": renegotiate}
+            "media.publisher", {"publisher": media.publisher_payload(stage), "renegotiate": renegotiate}
         )
+
+
+def _chat_post(*, room, user, role, text) -> dict:
+    return selectors.chat_payload(services.chat_post(room=room, user=user, role=role, text=text))
 
 
 def _is_id(value) -> bool:

@@ -26,6 +26,7 @@ from lms.classroom.services import PRESENCE_STALE_SECONDS
 
 SOURCES = ("camera", "screen")
 PUBLISHERS = ("teacher", "staff")
+VIEWER_GRACE_SECONDS = 10
 
 
 class VideoFull(PermissionDenied):
@@ -119,7 +120,12 @@ def view(*, stage: LiveRoom, user, connection: str, now: datetime | None = None)
     if MediaViewer.objects.filter(room=stage, connection=connection).exists():
         return stage.publisher_connection
     limit = settings.CLASSROOM_MESH_VIEWERS
-    MediaViewer.objects.filter(room=stage).exclude(connection__in=_live_connections(stage)).delete()
+    now = now or timezone.now()
+    # Places of connections that went silently are given back. Presence is written in batches (each
+    # process about once a second), so a viewer admitted moments ago keeps its place meanwhile.
+    MediaViewer.objects.filter(room=stage, since__lt=now - timedelta(seconds=VIEWER_GRACE_SECONDS)).exclude(
+        connection__in=_live_connections(stage)
+    ).delete()
     if MediaViewer.objects.filter(room=stage).count() >= limit:
         raise VideoFull(
             _(
@@ -129,7 +135,7 @@ def view(*, stage: LiveRoom, user, connection: str, now: datetime | None = None)
             )
             % {"limit": limit}
         )
-    MediaViewer.objects.create(room=stage, user=user, connection=connection, since=now or timezone.now())
+    MediaViewer.objects.create(room=stage, user=user, connection=connection, since=now)
     return stage.publisher_connection
 
 

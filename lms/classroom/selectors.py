@@ -6,12 +6,21 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lms.classroom import services
+from lms.classroom import media, services
 from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand, Terminal
 from lms.classroom.services import PRESENCE_STALE_SECONDS, interval_end, member_minutes
 from lms.scheduling.models import PUBLIC_STATUSES, EnrollmentStatus, Session
 
 CHAT_HISTORY = 100
+CHAT_FIELDS = (
+    "text",
+    "sent_at",
+    "deleted_by_id",
+    "author_id",
+    "author__first_name",
+    "author__last_name",
+    "author__username",
+)
 ROLE_LABELS = {"teacher": _("Teacher"), "staff": _("Staff"), "terminal": _("Terminal"), "member": _("Member")}
 ROLE_ORDER = {"teacher": 0, "staff": 1, "terminal": 2, "member": 3}
 
@@ -25,9 +34,9 @@ def _stage_rooms(stage: LiveRoom) -> dict[int, str]:
     return labels
 
 
-def participants(stage: LiveRoom, user_id: int | None = None) -> list[dict]:
+def participants(stage: LiveRoom, user_id: int | None = None, user_ids=None) -> list[dict]:
     """Everyone with an open connection to the stage or a sub-classroom following it, once each:
-    present if any of their connections is. With `user_id`, only that person (or nobody: gone)."""
+    present if any of their connections is. With `user_id` (or `user_ids`), only those people."""
     rooms = _stage_rooms(stage)
     alive = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
     intervals = PresenceInterval.objects.filter(
@@ -35,6 +44,8 @@ def participants(stage: LiveRoom, user_id: int | None = None) -> list[dict]:
     ).select_related("user")
     if user_id is not None:
         intervals = intervals.filter(user_id=user_id)
+    if user_ids is not None:
+        intervals = intervals.filter(user_id__in=list(user_ids))
     people: dict[int, dict] = {}
     for interval in intervals:
         entry = people.setdefault(
@@ -52,6 +63,38 @@ def participants(stage: LiveRoom, user_id: int | None = None) -> list[dict]:
     return sorted(people.values(), key=lambda p: (ROLE_ORDER.get(p["role"], 9), p["classroom"], p["name"]))
 
 
+def participant_changes(stage_id: int, user_ids) -> list[dict]:
+    """Each of these people's entry now, or None for those who left (what moderators are sent)."""
+    entries = {entry["id"]: entry for entry in participants(LiveRoom(pk=stage_id), user_ids=user_ids)}
+    return [{"id": user_id, "participant": entries.get(user_id)} for user_id in sorted(user_ids)]
+
+
+def room_state(stage: LiveRoom, *, moderator: bool) -> dict:
+    """What a participant needs on entering (or returning): chat, its mute, hands, the poll, who
+    sends video; and for moderators the participant list."""
+    room = (
+        LiveRoom.objects.filter(pk=stage.pk)
+        .select_related("publisher")
+        .only(
+            "chat_muted",
+            "publisher_connection",
+            "publisher_source",
+            "publisher__first_name",
+            "publisher__last_name",
+            "publisher__username",
+        )
+        .get()
+    )
+    return {
+        "participants": participants(stage) if moderator else [],
+        "chat": chat_history(stage),
+        "chat_muted": room.chat_muted,
+        "hands": hands(stage),
+        "poll": current_poll(stage),
+        "publisher": media.publisher_payload(room),
+    }
+
+
 def chat_payload(message: ChatMessage) -> dict:
     return {
         "id": message.pk,
@@ -64,7 +107,12 @@ def chat_payload(message: ChatMessage) -> dict:
 
 
 def chat_history(room: LiveRoom) -> list[dict]:
-    messages = ChatMessage.objects.filter(room=room).select_related("author").order_by("-sent_at", "-id")
+    messages = (
+        ChatMessage.objects.filter(room=room)
+        .select_related("author")
+        .only(*CHAT_FIELDS)
+        .order_by("-sent_at", "-id")
+    )
     return [chat_payload(message) for message in reversed(messages[:CHAT_HISTORY])]
 
 

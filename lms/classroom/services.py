@@ -7,6 +7,7 @@ for everyone because of one participant's odd record: intervals are clamped (one
 after the end closes where it starts) and each member is credited on their own."""
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,8 +34,9 @@ from lms.classroom.models import (
     Terminal,
 )
 from lms.people.models import Member
+from lms.people.roles import STAFF_ROLES
 from lms.people.selectors import is_org_dept, member_profile
-from lms.scheduling.models import PUBLIC_STATUSES, Delivery, EnrollmentStatus, Session
+from lms.scheduling.models import PUBLIC_STATUSES, Delivery, Enrollment, EnrollmentStatus, Session
 from lms.scheduling.selectors import can_manage_class, can_schedule_at, schools_for_user
 
 User = get_user_model()
@@ -86,6 +88,100 @@ def room_enter(*, user, session: Session, now: datetime | None = None) -> tuple[
     if room.ended_at is not None or (room.parent_id and room.parent.ended_at is not None):
         raise PermissionDenied(_("The teacher has ended this class."))
     if RoomRemoval.objects.filter(room=room, user=user).exists():
+        raise PermissionDenied(_("The teacher or staff removed you from this class."))
+    if role in ("member", "terminal") and now < room_opens_at(session):
+        raise PermissionDenied(
+            _("The room opens at %(time)s.")
+            % {"time": timezone.localtime(room_opens_at(session)).strftime("%H:%M")}
+        )
+    if role == "member" and now >= session.ends_at:
+        raise PermissionDenied(_("This session has ended."))
+    return room, role
+
+
+# The session, its class and its room as of a few seconds ago, per process: 500 phones entering at
+# once read them once. What can change during a class and must hold at once (the end, a removal)
+# is read fresh on every entry (`room_admit`).
+ROOM_FACTS_SECONDS = 10
+_room_facts: dict[int, tuple[float, Session, LiveRoom | None]] = {}
+
+
+def room_facts_forget(session_id: int | None = None) -> None:
+    """Drop this process's copy (of one session, or all): after linking sub-classrooms, in tests."""
+    if session_id is None:
+        _room_facts.clear()
+    else:
+        _room_facts.pop(session_id, None)
+
+
+def _facts(session_id: int) -> tuple[Session, LiveRoom | None]:
+    cached = _room_facts.get(session_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    session = Session.objects.select_related("training_class", "teacher").filter(pk=session_id).first()
+    if session is None:
+        raise PermissionDenied(_("There is no such session."))
+    room = LiveRoom.objects.select_related("parent").filter(session=session).first()
+    _room_facts[session_id] = (time.monotonic() + ROOM_FACTS_SECONDS, session, room)
+    return session, room
+
+
+def room_admit(*, user, session_id: int, now: datetime | None = None) -> tuple[LiveRoom, str]:
+    """`room_enter` for the websocket, in one query per entry: the same rules and refusals, with
+    the session and room from this process's copy and the person's facts (may they be staff, a
+    terminal of the township, enrolled; removed; the room ended) read together."""
+    now = now or timezone.now()
+    session, room = _facts(session_id)
+    if not is_live(session):
+        raise PermissionDenied(_("This session is not taught live."))
+    training_class = session.training_class
+    person = User.objects.filter(pk=user.pk).annotate(
+        maybe_staff=Exists(
+            User.groups.through.objects.filter(
+                user_id=OuterRef("pk"), group__name__in=[role.value for role in STAFF_ROLES]
+            )
+        ),
+        terminal=Exists(
+            Terminal.objects.filter(user_id=OuterRef("pk"), township_id=training_class.school_id)
+        ),
+        enrolled=Exists(
+            Enrollment.objects.filter(
+                member__user_id=OuterRef("pk"),
+                training_class_id=training_class.pk,
+                status=EnrollmentStatus.ENROLLED,
+            )
+        ),
+    )
+    if room is not None:
+        ended = LiveRoom.objects.filter(pk__in=[room.pk, room.parent_id or room.pk], ended_at__isnull=False)
+        person = person.annotate(
+            removed=Exists(RoomRemoval.objects.filter(room_id=room.pk, user_id=OuterRef("pk"))),
+            ended=Exists(ended),
+        )
+    facts = person.values(*(["maybe_staff", "terminal", "enrolled"] + (["removed", "ended"] if room else [])))
+    facts = facts.first() or {}
+    if session.teacher_id and session.teacher.user_id == user.pk:
+        role = "teacher"
+    elif (user.is_superuser or facts.get("maybe_staff")) and (
+        is_org_dept(user) or can_manage_class(user, training_class)
+    ):
+        role = "staff"
+    elif facts.get("terminal"):
+        role = "terminal"
+    elif facts.get("enrolled"):
+        role = "member"
+    else:
+        raise PermissionDenied(_("Only the class's members, its teacher and staff may enter this room."))
+    if room is None:
+        room, _created = LiveRoom.objects.select_related("parent").get_or_create(session=session)
+        room_facts_forget(session_id)
+        facts.update(
+            removed=RoomRemoval.objects.filter(room=room, user=user).exists(),
+            ended=room.ended_at is not None or (room.parent_id and room.parent.ended_at is not None),
+        )
+    if facts["ended"]:
+        raise PermissionDenied(_("The teacher has ended this class."))
+    if facts["removed"]:
         raise PermissionDenied(_("The teacher or staff removed you from this class."))
     if role in ("member", "terminal") and now < room_opens_at(session):
         raise PermissionDenied(
@@ -366,6 +462,7 @@ def sub_classroom_link(*, actor, big_session: Session, session: Session) -> Live
         raise ValidationError(_("This session is itself a big classroom."))
     room.parent = big_room
     room.save(update_fields=["parent"])
+    room_facts_forget(session.pk)
     return room
 
 
@@ -373,6 +470,7 @@ def sub_classroom_unlink(*, actor, session: Session) -> None:
     if not can_manage_class(actor, session.training_class):
         raise PermissionDenied(_("You may only link sessions of your own school's classes."))
     LiveRoom.objects.filter(session=session, ended_at__isnull=True).update(parent=None)
+    room_facts_forget(session.pk)
 
 
 # --- Terminals -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import pytest
 from channels.layers import channel_layers
 
+from lms.classroom import services
 from lms.scheduling.models import Delivery, Session
 from tests import factories
 from tests.attendance.conftest import held  # noqa: F401 (the class and lecture the rooms are for)
@@ -11,8 +12,10 @@ def fresh_channel_layer():
     """Each async test runs its own event loop; the Redis layer keeps locks and pools bound to the
     loop that first used it, so every test starts with a new layer."""
     channel_layers.backends = {}
+    services.room_facts_forget()  # a process's copy of rooms must not outlive the test's database
     yield
     channel_layers.backends = {}
+    services.room_facts_forget()
 
 
 def live(session: Session, **fields) -> Session:
