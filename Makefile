@@ -70,8 +70,13 @@ messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=static_root
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
+# Every benchmark (bench/run_all.py), then one table. They need PostgreSQL and Redis; each makes its own
+# databases there (the county ones are kept and reused: bench/county_history.py). About 20–30 minutes.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
 bench: install
-	$(BIN)/python bench/demo_members.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+		$(BIN)/python bench/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules $(STAMPS) static_root lms/static/vendor

@@ -11,6 +11,7 @@ Set BENCH_KEEP=1 to keep `lms_bench` (seeded with the target) for a look afterwa
 """
 
 import io
+import json
 import os
 import sys
 import time
@@ -122,6 +123,22 @@ def main() -> int:
     ]
     for label, value in rows:
         print(f"{label:<34}{value}")
+    summary = {
+        "bench": "demo_members",
+        "ok": within and counts_match,
+        "figures": [
+            {
+                "name": f"demo --members {TARGET_MEMBERS}",
+                "value": round(target_seconds, 1),
+                "unit": "s",
+                "goal": f"< {TARGET_SECONDS:.0f}",
+                "ok": within,
+            },
+            {"name": "member phase per 1,000, target / baseline", "value": round(target_rate / base_rate, 2)},
+            {"name": "re-run left the counts unchanged", "value": counts_match, "ok": counts_match},
+        ],
+    }
+    print("BENCH " + json.dumps(summary, ensure_ascii=False), flush=True)
     return 0 if within and counts_match else 1
 
 

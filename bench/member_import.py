@@ -18,6 +18,7 @@ the member group). The exit status is 1 when a count is off or a step takes TARG
 
 import csv
 import io
+import json
 import os
 import random
 import re
@@ -199,6 +200,7 @@ def main() -> int:
 
     print(f"database: {label}")
     failures: list[str] = []
+    figures: list[dict] = []  # for the BENCH line that `make bench` (bench/run_all.py) reads
     try:
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
@@ -219,6 +221,15 @@ def main() -> int:
             response = call()
             seconds = time.perf_counter() - started
             print(f"{step:<44}{seconds:6.1f} s")
+            figures.append(
+                {
+                    "name": step.strip(),
+                    "value": round(seconds, 1),
+                    "unit": "s",
+                    "goal": f"< {TARGET_SECONDS:.0f}",
+                    "ok": seconds < TARGET_SECONDS,
+                }
+            )
             check(seconds < TARGET_SECONDS, f"{step} took {seconds:.1f} s (limit {TARGET_SECONDS:.0f} s)")
             check(response.status_code == 200, f"{step} answered {response.status_code}")
             return response
@@ -303,6 +314,8 @@ def main() -> int:
         connections.close_all()
         remove()
     print("all checks passed" if not failures else f"{len(failures)} check(s) FAILED")
+    summary = {"bench": "member_import", "ok": not failures, "figures": figures, "failures": failures}
+    print("BENCH " + json.dumps(summary, ensure_ascii=False), flush=True)
     return 1 if failures else 0
 
 
