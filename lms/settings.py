@@ -151,7 +151,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "lms")},
+            # A process's connections share one inbox in Redis; past `capacity` waiting messages the
+            # layer drops new ones silently. 100 (the default) lost chat when many spoke at once.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CHANNEL_PREFIX", "lms"),
+                "capacity": env_int("CHANNEL_CAPACITY", 5000),
+            },
         }
     }
 else:
