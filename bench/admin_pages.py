@@ -139,7 +139,10 @@ def start(url: str, name: str, port: int) -> str:
         env,
     )
     if EXPORTS:
-        spawn([sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2"], env)
+        spawn(
+            [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2", "-v", "0"],
+            env,
+        )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
