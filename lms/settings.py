@@ -163,6 +163,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Logins are read from Redis (written through to the database), so a page or a sign-in does not ask
+# PostgreSQL for the session first. Not with the in-memory cache: each process would keep its own
+# copy, and a logout in one would not reach the others.
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 
 # Background work runs at once for now; the first issue that needs a worker adds django-tasks-db.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -17,6 +17,7 @@ OUR_APPS = {
     "courses",
     "accounts",
     "dashboard",
+    "exports",
 }
 
 

@@ -1,62 +1,72 @@
-"""Spreadsheet downloads of the hours reports: CSV (streamed, with a BOM so Excel reads the Chinese
-right) and XLSX (built with openpyxl in write-only mode). Headings are translated into Chinese,
-whatever language the staff user reads the admin in: the files go to the county's offices."""
+"""The hours reports' spreadsheets, built by the background worker (lms/exports): members behind the
+yearly requirement and the per-township summary. Each reads as the user who asked, through the
+page's own permission check and selectors, so the file holds what that user's page shows."""
 
-import csv
-from collections.abc import Iterable, Sequence
-from io import BytesIO
+from collections.abc import Mapping
 
-from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import translation
-from openpyxl import Workbook
+from django.conf import settings
+from django.utils.translation import gettext as _
 
-EXPORT_LANGUAGE = "zh-hans"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS = ("xlsx", "csv")
+from lms.attendance.admin import reports_behind, reports_townships
+from lms.attendance.admin.reports_common import FIRST_YEAR, may_see_hours, may_see_summary
+from lms.exports.sources import ExportSource, int_or_none
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer's output."""
-
-    def write(self, value):
-        return value
-
-
-def headings(labels: Sequence) -> list[str]:
-    with translation.override(EXPORT_LANGUAGE):
-        return [str(label) for label in labels]
+def clean_year(value) -> int:
+    year = int_or_none(value)
+    if year is None or not FIRST_YEAR <= year <= 9999:
+        raise ValueError(f"not a report year: {value!r}")
+    return year
 
 
-def csv_response(filename: str, labels: Sequence, rows: Iterable[Sequence]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+class MembersBehindExport(ExportSource):
+    @classmethod
+    def clean_params(cls, params: Mapping) -> dict:
+        return {
+            "year": clean_year(params.get("year")),
+            "township": int_or_none(params.get("township")),
+            "branch": int_or_none(params.get("branch")),
+        }
 
-    def lines():
-        yield "\ufeff" + writer.writerow(headings(labels))
-        for row in rows:
-            yield writer.writerow(row)
+    def allowed(self) -> bool:
+        return may_see_hours(self.user)
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    def filename(self) -> str:
+        return f"members-behind-{self.params['year']}"
 
+    def sheet_title(self) -> str:
+        return _("Behind %(year)s") % {"year": self.params["year"]}
 
-def xlsx_response(filename: str, labels: Sequence, rows: Iterable[Sequence], title: str = "") -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    with translation.override(EXPORT_LANGUAGE):
-        sheet = workbook.create_sheet(title=str(title)[:31] or "Sheet1")
-    sheet.append(headings(labels))
-    for row in rows:
-        sheet.append(list(row))
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
+    def headings(self):
+        return [str(heading) for heading in reports_behind.HEADINGS]
+
+    def open(self):
+        members = reports_behind.behind_filtered(
+            self.user, self.params["year"], self.params["township"], self.params["branch"]
+        )
+        chunk = settings.EXPORTS_CHUNK_ROWS
+        rows = (reports_behind.export_cells(member) for member in members.iterator(chunk_size=chunk))
+        return members.count(), rows
 
 
-def spreadsheet_response(
-    fmt: str, filename: str, labels: Sequence, rows: Iterable[Sequence], title: str = ""
-):
-    if fmt == "csv":
-        return csv_response(filename, labels, rows)
-    return xlsx_response(filename, labels, rows, title)
+class TownshipSummaryExport(ExportSource):
+    @classmethod
+    def clean_params(cls, params: Mapping) -> dict:
+        return {"year": clean_year(params.get("year"))}
+
+    def allowed(self) -> bool:
+        return may_see_summary(self.user)
+
+    def filename(self) -> str:
+        return f"training-hours-by-township-{self.params['year']}"
+
+    def sheet_title(self) -> str:
+        return str(self.params["year"])
+
+    def headings(self):
+        return [str(heading) for heading in reports_townships.HEADINGS]
+
+    def open(self):
+        rows, total = reports_townships.township_summary(self.user, self.params["year"])
+        cells = [row.cells() for row in (*rows, total)]
+        return len(cells), cells

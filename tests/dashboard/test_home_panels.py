@@ -26,6 +26,7 @@ from tests import factories
 from tests.attendance.conftest import attend
 from tests.evaluation.conftest import make_taught
 from tests.evaluation.helpers import answer_all
+from tests.exports.helpers import download_export
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BEFORE = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)  # when the data is made: before every class
@@ -296,7 +297,7 @@ def test_member_list_shows_migrants_in_words_and_downloads_yes_no(client, county
         other_row = next(texts for name, texts in cells.items() if county["member_a"].name in name)
         assert "是" in migrant_row and "是" not in other_row
 
-        download = client.get(reverse("people_members:index") + "?export=csv")
+        download = download_export(client, reverse("people_members:index"), {"export": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name[migrant.name][-1] == "是" and by_name[county["member_a"].name][-1] == "否"

@@ -2,8 +2,6 @@
 teacher ranking (organization department, exports, query count), the yearly assessment inputs and the
 printable yearly report of a teacher."""
 
-import csv
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
-from openpyxl import load_workbook
 
 from lms.evaluation import assessment, services
 from lms.evaluation.admin import reports_ranking
@@ -24,6 +21,7 @@ from lms.people.models import TeacherCategory
 from tests import factories
 from tests.attendance.conftest import attend
 from tests.evaluation.helpers import answer_all, sheet
+from tests.exports.helpers import download_export, file_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -239,13 +237,7 @@ def test_ranking_ranks_within_category_with_flags_and_weights(client, county):
 
 
 def export_rows(response, fmt: str) -> list[list]:
-    if fmt == "csv":
-        assert response["Content-Type"].startswith("text/csv")
-        text = b"".join(response.streaming_content).decode("utf-8")
-        assert text.startswith("\ufeff")
-        return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    sheet_ = load_workbook(io.BytesIO(response.content), read_only=True).active
-    return [["" if cell is None else cell for cell in row] for row in sheet_.iter_rows(values_only=True)]
+    return file_rows(response, fmt)
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
@@ -255,8 +247,7 @@ def test_ranking_export_holds_the_same_table(client, county, fmt):
     idle = factories.TeacherFactory(name="未授课")
     client.force_login(county["org"])
     with translation.override("en"):  # the files are in Chinese whatever the admin's language
-        response = client.get(RANKING, {"year": YEAR, "export": fmt})
-    assert response.status_code == 200
+        response = download_export(client, RANKING, {"year": YEAR, "export": fmt})
     assert f"teacher-ranking-{YEAR}.{fmt}" in response["Content-Disposition"]
     header, *rows = export_rows(response, fmt)
     with translation.override("zh-hans"):
@@ -278,9 +269,10 @@ def test_ranking_queries_do_not_grow_with_teachers_and_answers(client, county):
 
     def queries(params):
         with CaptureQueriesContext(connection) as captured:
-            response = client.get(RANKING, {"year": YEAR, **params})
-            if params.get("export") == "csv":
-                b"".join(response.streaming_content)
+            if params:  # the export's request, its task (run at once in tests) and the download
+                b"".join(download_export(client, RANKING, {"year": YEAR, **params}).streaming_content)
+            else:
+                client.get(RANKING, {"year": YEAR})
         return len(captured)
 
     client.get(RANKING, {"year": YEAR})

@@ -10,12 +10,11 @@ from itertools import groupby
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.attendance import exports, selectors
+from lms.attendance import selectors
 from lms.attendance.admin.reports_common import (
     ReportBreadcrumbsMixin,
     forbidden,
@@ -25,6 +24,8 @@ from lms.attendance.admin.reports_common import (
     report_year,
     year_choices,
 )
+from lms.exports.models import ExportFormat, ExportKind
+from lms.exports.views import export_started
 from lms.people.models import Member
 from lms.people.selectors import branches_for_user, members_for_user, townships_managed_by
 
@@ -94,14 +95,11 @@ class MembersBehindView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Templ
 
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
-        if fmt in exports.FORMATS:
-            return exports.spreadsheet_response(
-                fmt,
-                f"members-behind-{self.year}",
-                HEADINGS,
-                (export_cells(member) for member in self.members().iterator(chunk_size=500)),
-                title=_("Behind %(year)s") % {"year": self.year},
-            )
+        if fmt in ExportFormat.values:
+            # Built by the background worker (lms.attendance.exports.MembersBehindExport): the
+            # request only records the export and redirects to its progress page.
+            params = {"year": self.year, "township": self.township_id, "branch": self.branch_id}
+            return export_started(request, kind=ExportKind.MEMBERS_BEHIND, params=params, fmt=fmt)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

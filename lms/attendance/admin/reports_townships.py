@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.attendance import exports, selectors
+from lms.attendance import selectors
 from lms.attendance.admin.reports_common import (
     ReportBreadcrumbsMixin,
     forbidden,
@@ -22,6 +22,8 @@ from lms.attendance.admin.reports_common import (
     year_choices,
 )
 from lms.attendance.models import ATTENDED_STATUSES, AttendanceRecord
+from lms.exports.models import ExportFormat, ExportKind
+from lms.exports.views import export_started
 from lms.people.selectors import townships_managed_by
 
 HEADINGS = (
@@ -115,15 +117,10 @@ class TownshipSummaryView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Tem
 
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
-        if fmt in exports.FORMATS:
-            rows, total = township_summary(request.user, self.year)
-            return exports.spreadsheet_response(
-                fmt,
-                f"training-hours-by-township-{self.year}",
-                HEADINGS,
-                [row.cells() for row in (*rows, total)],
-                title=str(self.year),
-            )
+        if fmt in ExportFormat.values:
+            # Built by the background worker (lms.attendance.exports.TownshipSummaryExport).
+            params = {"year": self.year}
+            return export_started(request, kind=ExportKind.TOWNSHIP_SUMMARY, params=params, fmt=fmt)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -5,14 +5,14 @@ scoring scheme's weights on the page; downloadable as XLSX or CSV (the same tabl
 `ranking.teacher_ranking` costs a fixed number of queries, so the page and the downloads do too,
 however many teachers and answers there are."""
 
+from collections.abc import Mapping
+
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.attendance import exports
 from lms.evaluation import ranking
 from lms.evaluation.admin.reports_common import (
     FLAG_LABELS,
@@ -26,6 +26,9 @@ from lms.evaluation.admin.reports_common import (
     signed,
     year_choices,
 )
+from lms.exports.models import ExportFormat, ExportKind
+from lms.exports.sources import ExportSource, int_or_none
+from lms.exports.views import export_started
 from lms.people.models import TeacherCategory
 
 HEADINGS = (
@@ -82,6 +85,35 @@ def export_cells(row: ranking.RankingRow) -> list:
     ]
 
 
+class TeacherRankingExport(ExportSource):
+    """The ranking as a spreadsheet (the worker calls it with the export language active: headings,
+    categories and flags in Chinese)."""
+
+    @classmethod
+    def clean_params(cls, params: Mapping) -> dict:
+        year = int_or_none(params.get("year"))
+        if year is None:
+            raise ValueError(f"not a report year: {params.get('year')!r}")
+        return {"year": year}
+
+    def allowed(self) -> bool:
+        return may_assess(self.user)
+
+    def filename(self) -> str:
+        return f"teacher-ranking-{self.params['year']}"
+
+    def sheet_title(self) -> str:
+        return _("Ranking %(year)s") % {"year": self.params["year"]}
+
+    def headings(self):
+        return [str(label) for label in ranking_headings(self.params["year"])]
+
+    def open(self):
+        groups = ranking_groups(ranking.teacher_ranking(self.params["year"]))
+        cells = [export_cells(row) for group in groups for row in group["rows"]]
+        return len(cells), cells
+
+
 class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):
     template_name = "evaluation/admin/ranking.html"
     page_title = gettext_lazy("Teacher ranking")
@@ -95,21 +127,10 @@ class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
 
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
-        if fmt in exports.FORMATS:
-            rows = [
-                row for group in ranking_groups(ranking.teacher_ranking(self.year)) for row in group["rows"]
-            ]
-            # The files go to the county's offices: headings, categories and flags in Chinese.
-            with translation.override(exports.EXPORT_LANGUAGE):
-                labels = ranking_headings(self.year)
-                cells = [export_cells(row) for row in rows]
-            return exports.spreadsheet_response(
-                fmt,
-                f"teacher-ranking-{self.year}",
-                labels,
-                cells,
-                title=_("Ranking %(year)s") % {"year": self.year},
-            )
+        if fmt in ExportFormat.values:
+            # Built by the background worker (TeacherRankingExport below).
+            params = {"year": self.year}
+            return export_started(request, kind=ExportKind.TEACHER_RANKING, params=params, fmt=fmt)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
