@@ -124,7 +124,13 @@ def my_classes(request):
     teacher = teacher_profile(user)
     now = timezone.now()
     sessions = selectors.with_school_pages(
-        selectors.user_sessions(user, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS))
+        selectors.user_sessions(
+            user,
+            now - timedelta(days=PAST_DAYS),
+            now + timedelta(days=AHEAD_DAYS),
+            member=member,
+            teacher=teacher,
+        )
     )
     leave = member_leave_by_session(member, [session.pk for session in sessions])
     items = [
