@@ -12,7 +12,11 @@ run: install migrate
 	@echo "==> Demo data (an empty database is seeded with the demo county: about a minute)"
 	$(BIN)/python manage.py demo --if-empty
 	@$(MAKE) --no-print-directory logins
-	@echo "==> Serving http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	@echo "==> Serving http://127.0.0.1:$(PORT)/ with a background worker for exports and SMS (Ctrl-C stops both)"
+	@# The worker (django-tasks-db) runs in a session of its own, so stopping it also stops the
+	@# process its code reloader starts; it stops whenever runserver does, however that ends.
+	@trap 'kill -TERM -$$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	setsid $(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -5,12 +5,14 @@ downloads it."""
 import json
 import math
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -353,7 +355,9 @@ def test_old_exports_are_pruned_with_their_files(client, county, frozen_clock):
     frozen_clock.shift(timedelta(days=settings.EXPORTS_KEEP_DAYS, minutes=1))
     # Past its days the download is gone even before the prune runs.
     assert client.get(reverse("exports:download", args=[job.pk])).status_code == 404
-    assert services.exports_prune() == 1
+    out = StringIO()
+    call_command("prune_exports", stdout=out)  # the daily cron line
+    assert out.getvalue().strip() == "1 old exports deleted."
     assert not ExportJob.objects.exists() and not path.exists()
 
 
