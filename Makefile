@@ -19,8 +19,11 @@ run: install migrate
 	setsid $(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs in one process per core (pytest-xdist; each has its own test database, Redis prefixes
+# and servers), handing out tests as processes come free. TEST_PROCESSES=0 runs it in this one process.
+TEST_PROCESSES ?= auto
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 install: $(STAMPS)/python $(STAMPS)/assets
 

@@ -86,3 +86,4 @@ def _wagtail_roots(request):
         request.getfixturevalue("transactional_db" if transactional else "db")
         ensure_wagtail_roots()
     yield
+    factories.forget_roles()

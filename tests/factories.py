@@ -1,6 +1,8 @@
 """Factories for the school tree and people. Pages go into the tree with `parent.add_child`."""
 
 import itertools
+from contextlib import contextmanager
+from unittest import mock
 
 import factory
 from django.contrib.auth import get_user_model
@@ -15,12 +17,46 @@ from courses.models import (
     TeachingPointPage,
     TownshipSchoolPage,
 )
+from lms.people import services as people_services
 from lms.people.models import Branch, Member, MemberCategory, Teacher, TeacherCategory
 from lms.people.roles import Role
-from lms.people.services import role_grant, staff_scope_grant
 
 User = get_user_model()
 _seq = itertools.count(1)
+
+# --- Role groups: synced once per test -----------------------------------------------------------
+# Granting a role goes through `roles_ensure()`, which syncs every role group's permissions: about a
+# hundred queries each time, ~1,500 of the 1,700 queries the `county` fixture used to make, and 50,000
+# for 500 members. The factories grant through the services as before, but within one test they sync
+# the groups once; `tests/conftest.py` forgets them after each test (a rollback or a flush removes them).
+_roles: dict = {}
+
+
+def forget_roles() -> None:
+    _roles.clear()
+
+
+@contextmanager
+def _roles_synced_once():
+    real = people_services.roles_ensure
+
+    def once():
+        if not _roles:
+            _roles.update(real())
+        return _roles
+
+    with mock.patch.object(people_services, "roles_ensure", once):
+        yield
+
+
+def role_grant(*, user, role: Role) -> None:
+    with _roles_synced_once():
+        people_services.role_grant(user=user, role=role)
+
+
+def staff_scope_grant(*, user, school: Page):
+    with _roles_synced_once():
+        return people_services.staff_scope_grant(user=user, school=school)
 
 
 def _add(parent: Page, page: Page) -> Page:

@@ -27,12 +27,15 @@ def start_server(port: int, redis_url: str | None = None) -> subprocess.Popen:
     Redis at `redis_url`; its clock runs as this test's (frozen) one."""
     db = connection.settings_dict
     host, port_number = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    env = {
-        **os.environ,
+    # The server uses this process's database, channel prefix and cache prefix as they are (under
+    # pytest-xdist, this worker's): without PYTEST_XDIST_WORKER it adds no suffix of its own.
+    env = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
+    env |= {
         "DJANGO_SETTINGS_MODULE": "lms.settings_test",
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port_number}/{db['NAME']}",
         "REDIS_URL": redis_url or settings.REDIS_URL,
         "CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "lms"),
+        "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "lms"),
         **shift_env(),
     }
     process = subprocess.Popen(

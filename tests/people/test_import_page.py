@@ -34,8 +34,9 @@ START = datetime(2025, 3, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 @pytest.fixture(autouse=True)
 def clock():
-    """Tokens, cache entries and timestamps read the clock: it stands still unless a test moves it."""
-    cache.clear()
+    """Tokens, cache entries and timestamps read the clock: it stands still unless a test moves it.
+    (Each upload has a random id, so no cache entry of another test can be found; no `cache.clear()`,
+    which on Redis empties the whole database under the feet of parallel workers.)"""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
 
