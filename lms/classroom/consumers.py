@@ -135,6 +135,9 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         except OSError:  # the client went while we wrote (uvicorn's ClientDisconnected)
             self.closed = True
 
+    async def send_json(self, content, close=False):
+        await self.send(text_data=await self.encode_json(content), close=close)  # through the guard
+
     async def close(self, code=None, reason=None):
         if self.closed:
             return

@@ -39,6 +39,7 @@ class Outbox:
         self.queue: asyncio.Queue = asyncio.Queue()
         self.skip_chat: set[int] = set()  # chat ids the welcome already carried
         self.task: asyncio.Task | None = None
+        self.stopped = False
         self.dropped = 0
 
     def put(self, item) -> None:
@@ -54,16 +55,21 @@ class Outbox:
         self.task = asyncio.get_running_loop().create_task(self._pump())
 
     async def _pump(self):
-        while True:
+        while not self.stopped:
             kind, payload, chat_id = await self.queue.get()
             if chat_id is not None and chat_id in self.skip_chat:
                 continue
-            if kind == "text":
-                await self.send_text(payload)
-            else:
-                await self.handle_event(payload)
+            try:
+                if kind == "text":
+                    await self.send_text(payload)
+                else:
+                    await self.handle_event(payload)  # the end or a removal: may stop this outbox
+            except Exception:  # one odd event must not silence the connection
+                logger.exception("A live-room connection could not take an event")
 
     def stop(self) -> None:
+        """No more frames: the connection left (from its own task, or from this one's handler)."""
+        self.stopped = True
         if self.task is not None and self.task is not asyncio.current_task():
             self.task.cancel()
 
