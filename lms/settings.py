@@ -122,6 +122,10 @@ DATABASE_URL = env_str("DATABASE_URL")
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiler pays off for long analytic queries, not for web pages: it added
+        # 0.05–8 s to staff reports whose plans looked costly (issue 13), so it is off for the app.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if DB_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

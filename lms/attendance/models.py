@@ -57,7 +57,17 @@ class AttendanceRecord(models.Model):
         verbose_name = _("attendance record")
         verbose_name_plural = _("attendance records")
         ordering = ["session__starts_at", "member__name"]
-        indexes = [models.Index(fields=["member", "status"])]
+        indexes = [
+            models.Index(fields=["member", "status"]),
+            # The hours reports start from one year's sessions and read their crediting records from
+            # this index alone (index-only), so their cost follows a year, not the whole history.
+            models.Index(
+                fields=["session"],
+                include=["member", "minutes"],
+                condition=Q(status__in=ATTENDED_STATUSES),
+                name="attendance_credit_by_session",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "member"],

@@ -5,7 +5,20 @@ city staff the city, the organization department everything, a member only thems
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,6 +26,7 @@ from lms.attendance.models import (
     ATTENDED_STATUSES,
     AttendanceChange,
     AttendanceRecord,
+    LeaveSession,
     LeaveStatus,
     RequirementRule,
     RequirementScope,
@@ -40,21 +54,37 @@ def sessions_for_staff(user) -> QuerySet[Session]:
     )
 
 
+def scalar_subquery(queryset: QuerySet, function: str, field: str = "pk") -> Coalesce:
+    """`function` (COUNT, SUM) of `field` over `queryset`, which refers to the outer row with `OuterRef`,
+    as a correlated subquery: one value per outer row, 0 when there is none. Unlike an aggregate over
+    joined relations it never multiplies the outer rows (two joined counts multiply each other's)."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().annotate(value=Func(F(field), function=function)).values("value"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
 def staff_sessions(user) -> QuerySet[Session]:
-    """The user's sessions of public classes, with the counts the list shows (one query)."""
+    """The user's sessions of public classes, with the counts the list shows (one query, one row per
+    session: each count is its own subquery)."""
     return (
         sessions_for_staff(user)
         .filter(training_class__status__in=PUBLIC_STATUSES)
         .select_related("training_class__school")
         .annotate(
-            enrolled_count=Count(
-                "training_class__enrollments",
-                filter=Q(training_class__enrollments__status=EnrollmentStatus.ENROLLED),
-                distinct=True,
+            enrolled_count=scalar_subquery(
+                Enrollment.objects.filter(
+                    training_class_id=OuterRef("training_class_id"), status=EnrollmentStatus.ENROLLED
+                ),
+                "COUNT",
             ),
-            marked_count=Count("attendance", distinct=True),
-            pending_leave_count=Count(
-                "leave_coverage", filter=Q(leave_coverage__status=LeaveStatus.PENDING), distinct=True
+            marked_count=scalar_subquery(AttendanceRecord.objects.filter(session_id=OuterRef("pk")), "COUNT"),
+            pending_leave_count=scalar_subquery(
+                LeaveSession.objects.filter(session_id=OuterRef("pk"), status=LeaveStatus.PENDING),
+                "COUNT",
             ),
         )
     )
@@ -209,37 +239,115 @@ def last_attended(member: Member, year: int) -> date | None:
     return timezone.localdate(record) if record else None
 
 
+def _credited_in(year: int) -> QuerySet[AttendanceRecord]:
+    """Records that credit minutes in `year`: the year's sessions first (index on their start), so
+    the cost follows one year's records however long the history is."""
+    start, end = year_bounds(year)
+    return AttendanceRecord.objects.filter(
+        status__in=ATTENDED_STATUSES, session__starts_at__gte=start, session__starts_at__lt=end
+    ).order_by()
+
+
+def _township_categories(rules: dict[str, RequirementRule]) -> list[str]:
+    return [c for c, rule in rules.items() if rule.scope == RequirementScope.TOWNSHIP]
+
+
+def _required_minutes(rules: dict[str, RequirementRule], category_field: str) -> Case:
+    return Case(
+        *[When(**{category_field: c}, then=Value(int(rule.hours * 60))) for c, rule in rules.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def members_meeting_requirement(year: int, rules: dict[str, RequirementRule] | None = None) -> QuerySet:
+    """The ids of the members whose counted minutes in `year` reach their category's requirement, as a
+    subquery aggregated over that year's records only (members without a record are not in it)."""
+    rules = rules or requirement_rules(year)
+    any_school = [c for c in rules if c not in _township_categories(rules)]
+    counts = Q(member__category__in=any_school) | Q(
+        session__training_class__school_id=F("member__branch__township_id")
+    )
+    return (
+        _credited_in(year)
+        .filter(counts)
+        .values("member_id", "member__category")
+        .annotate(counted=Sum("minutes"))
+        .filter(counted__gte=_required_minutes(rules, "member__category"))
+        .values("member_id")
+    )
+
+
 def members_with_hours(user, year: int) -> QuerySet[Member]:
     """The members the user may see, each with `counted_minutes` (what counts toward their rule),
-    `total_minutes` and `required_minutes` for the year, in one query."""
+    `total_minutes` and `required_minutes` for the year. The minutes are correlated subqueries over
+    the member's records of that year, worked out only for the rows fetched (a page, not everyone)."""
     rules = requirement_rules(year)
-    start, end = year_bounds(year)
-    in_year = Q(
-        attendance__status__in=ATTENDED_STATUSES,
-        attendance__session__starts_at__gte=start,
-        attendance__session__starts_at__lt=end,
-    )
-    at_township = in_year & Q(attendance__session__training_class__school_id=F("branch__township_id"))
-    township_categories = [c for c, rule in rules.items() if rule.scope == RequirementScope.TOWNSHIP]
+    mine = _credited_in(year).filter(member_id=OuterRef("pk"))
+    at_township = mine.filter(session__training_class__school_id=OuterRef("branch__township_id"))
     return members_for_user(user).annotate(
-        total_minutes=Coalesce(Sum("attendance__minutes", filter=in_year), 0),
-        township_minutes=Coalesce(Sum("attendance__minutes", filter=at_township), 0),
+        total_minutes=scalar_subquery(mine, "SUM", "minutes"),
+        township_minutes=scalar_subquery(at_township, "SUM", "minutes"),
         counted_minutes=Case(
-            When(category__in=township_categories, then=F("township_minutes")),
+            When(category__in=_township_categories(rules), then=F("township_minutes")),
             default=F("total_minutes"),
             output_field=IntegerField(),
         ),
-        required_minutes=Case(
-            *[When(category=c, then=Value(int(rule.hours * 60))) for c, rule in rules.items()],
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
+        required_minutes=_required_minutes(rules, "category"),
     )
 
 
+def with_hours(members: list[Member], year: int) -> list[Member]:
+    """The same `total_minutes`, `township_minutes`, `counted_minutes` and `required_minutes` as
+    `members_with_hours`, set on a page (or a chunk) of members already fetched (with their branch):
+    one query over the year's records of these members, however long the history is."""
+    rules = requirement_rules(year)
+    township_categories = _township_categories(rules)
+    minutes = {
+        row["member_id"]: row
+        for row in _credited_in(year)
+        .filter(member_id__in=[member.pk for member in members])
+        .values("member_id")
+        .annotate(
+            total=Sum("minutes"),
+            township=Sum(
+                "minutes", filter=Q(session__training_class__school_id=F("member__branch__township_id"))
+            ),
+        )
+    }
+    for member in members:
+        row = minutes.get(member.pk, {})
+        member.total_minutes = row.get("total") or 0
+        member.township_minutes = row.get("township") or 0
+        member.counted_minutes = (
+            member.township_minutes if member.category in township_categories else member.total_minutes
+        )
+        rule = rules.get(member.category)
+        member.required_minutes = int(rule.hours * 60) if rule else 0
+    return members
+
+
 def members_behind(user, year: int) -> QuerySet[Member]:
+    """Members short of their requirement in `year`: everyone in scope but those who met it (one
+    hashed set from the year's records) and those whose category requires nothing, so neither the
+    filter nor the count works out anybody's minutes."""
+    rules = requirement_rules(year)
+    nothing_required = [c for c, rule in rules.items() if rule.hours <= 0]
     return (
         members_with_hours(user, year)
-        .filter(counted_minutes__lt=F("required_minutes"))
+        .exclude(category__in=nothing_required)
+        .exclude(pk__in=members_meeting_requirement(year, rules))
         .order_by("branch__township__path", "branch__name", "name")
+    )
+
+
+def members_trained_between(start: datetime, end: datetime) -> Exists:
+    """Whether the outer member attended a session starting in [start, end)."""
+    return Exists(
+        AttendanceRecord.objects.filter(
+            member_id=OuterRef("pk"),
+            status__in=ATTENDED_STATUSES,
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+        )
     )

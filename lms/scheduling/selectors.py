@@ -99,13 +99,19 @@ def class_list(user: User) -> QuerySet[TrainingClass]:
     )
 
 
-def classes_needing_attention(user: User) -> QuerySet[TrainingClass]:
-    """For the organization department's compliance view: drafts and classes that break 5+1+N."""
-    return (
-        class_list(user)
-        .filter(Q(status=ClassStatus.DRAFT) | Q(is_compliant=False), ~Q(status=ClassStatus.CANCELLED))
-        .order_by("school__path", "start_date")
+def classes_needing_attention(
+    user: User, *, year: int | None = None, ending_from: date | None = None
+) -> QuerySet[TrainingClass]:
+    """For the organization department's compliance view: drafts and classes whose stored 5+1+N flag
+    says they break it, optionally only those starting in `year` or not over before `ending_from`."""
+    classes = classes_for_user(user).filter(
+        Q(status=ClassStatus.DRAFT) | Q(is_compliant=False), ~Q(status=ClassStatus.CANCELLED)
     )
+    if year is not None:
+        classes = classes.filter(start_date__year=year)
+    if ending_from is not None:
+        classes = classes.filter(end_date__gte=ending_from)
+    return classes.order_by("school__path", "start_date", "id")
 
 
 def class_detail(pk: int) -> TrainingClass:

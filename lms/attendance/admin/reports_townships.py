@@ -2,12 +2,12 @@
 requirement and how many are behind, the share that met it, and the 5-year rotation coverage (the
 share of members with an attended session at a party school in the five years up to the year).
 
-Two queries whatever the number of members: the townships, and every member in scope with their
-counted and required minutes and whether they trained in the rotation window."""
+A fixed number of queries whatever the number of members or years: the townships, and the members in
+scope counted per township in the database (members, met, trained in the rotation window)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -21,10 +21,9 @@ from lms.attendance.admin.reports_common import (
     report_year,
     year_choices,
 )
-from lms.attendance.models import ATTENDED_STATUSES, AttendanceRecord
 from lms.exports.models import ExportFormat, ExportKind
 from lms.exports.views import export_started
-from lms.people.selectors import townships_managed_by
+from lms.people.selectors import members_for_user, townships_managed_by
 
 HEADINGS = (
     gettext_lazy("Township school"),
@@ -76,29 +75,35 @@ def rotation_window(year: int):
 
 
 def township_summary(user, year: int) -> tuple[list[TownshipHours], TownshipHours]:
-    """One row per township the user may see (in tree order), and the total."""
+    """One row per township the user may see (in tree order), and the total.
+
+    The database counts per township: who met the requirement comes from one set aggregated over the
+    year's records, who trained in the rotation window from an index probe per member; no member's
+    minutes leave the database."""
     start, end = rotation_window(year)
-    trained = AttendanceRecord.objects.filter(
-        member=OuterRef("pk"),
-        status__in=ATTENDED_STATUSES,
-        session__starts_at__gte=start,
-        session__starts_at__lt=end,
+    rules = selectors.requirement_rules(year)
+    met = Q(pk__in=selectors.members_meeting_requirement(year, rules)) | Q(
+        category__in=[c for c, rule in rules.items() if rule.hours <= 0]
+    )
+    counts = (
+        members_for_user(user)
+        .order_by()
+        .values("branch__township_id")
+        .annotate(
+            members=Count("pk"),
+            met=Count("pk", filter=met),
+            rotated=Count("pk", filter=selectors.members_trained_between(start, end)),
+        )
     )
     rows = {township.pk: TownshipHours(township) for township in townships_managed_by(user).order_by("path")}
     total = TownshipHours(None)
-    members = (
-        selectors.members_with_hours(user, year)
-        .annotate(rotated=Exists(trained))
-        .values_list("branch__township_id", "counted_minutes", "required_minutes", "rotated")
-        .order_by()
-    )
-    for township_id, counted, required, rotated in members:
-        for row in (rows.get(township_id), total):
+    for counted in counts:
+        for row in (rows.get(counted["branch__township_id"]), total):
             if row is None:
                 continue
-            row.members += 1
-            row.met += counted >= required
-            row.rotated += bool(rotated)
+            row.members += counted["members"]
+            row.met += counted["met"]
+            row.rotated += counted["rotated"]
     return list(rows.values()), total
 
 
