@@ -44,15 +44,18 @@ built from its id only.
 import contextlib
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from lms.classroom import media, presence, selectors, services
+from lms.classroom import batching, media, presence, selectors, services
 from lms.classroom.hub import Outbox, hub_for, room_group
 from lms.classroom.models import LiveRoom, PresenceState
 
@@ -64,16 +67,15 @@ SDP_MAX_LENGTH = 60_000
 __all__ = ["ClassroomConsumer", "room_group"]
 
 
-@database_sync_to_async
-def _admit(user, session_id: int):
-    return services.room_admit(user=user, session_id=session_id)
+async def _admit(user, session_id: int):
+    return await batching.run(services.room_admit, user=user, session_id=session_id)
 
 
 async def _announce(stage_id: int, user_ids: set[int]) -> None:
     """After presence was written: tell the stage's moderators (in every process) who changed."""
     changes = await database_sync_to_async(selectors.participant_changes)(stage_id, user_ids)
     await get_channel_layer().group_send(
-        room_group(stage_id), {"type": "room.participants", "changes": changes}
+        room_group(stage_id), {"type": "room.participants", "room": stage_id, "changes": changes}
     )
 
 
@@ -88,6 +90,29 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
     outbox = None
     publishing = False  # this connection sent video: leaving stops it
     viewing = False  # this connection holds a viewer place: leaving frees it
+
+    async def __call__(self, scope, receive, send):
+        """As channels' consumers, except that this connection's channel-layer messages come from
+        the process's hub (hub.py): only the hub reads the layer."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.hub = hub_for(self.channel_layer)
+        self.channel_name, peer_messages = await self.hub.connect()
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive, peer_messages.get], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            self.hub.disconnect(self.channel_name)
+
+    async def dispatch(self, message):
+        """Without channels' database hop before every message: the handlers' own hops close stale
+        connections (one hop fewer per message and per entry)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -109,7 +134,6 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         # Only the big classroom's own teacher and staff moderate it; a sub-classroom's staff follow.
         self.moderator = self.role in services.MODERATORS and self.stage.pk == self.room.pk
         self.group = room_group(self.stage.pk)
-        self.hub = hub_for(self.channel_layer)
         self.presence = presence.buffer(_announce)
         self.outbox = Outbox(self._send_text, self._control)
         await self.hub.join(self.stage.pk, self, self.outbox)  # events from now on wait in the outbox
@@ -201,8 +225,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         text = content.get("text")
         if not isinstance(text, str):
             raise ValidationError(_("A chat message needs its text."))
-        payload = await database_sync_to_async(_chat_post)(
-            room=self.stage, user=self.user, role=self.acting_role, text=text
+        payload = await batching.run(  # many speak at once: their lines go to the database together
+            _chat_post, room=self.stage, user=self.user, role=self.acting_role, text=text
         )
         await self._event("chat.message", payload)
 
@@ -227,7 +251,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             raise PermissionDenied(_("Only the teacher or staff may end the class."))
         await self.presence.flush()  # this process's last second of presence counts too
         await database_sync_to_async(services.room_end)(actor=self.user, room=self.stage)
-        await self.channel_layer.group_send(self.group, {"type": "room.ended"})
+        await self.channel_layer.group_send(self.group, {"type": "room.ended", "room": self.stage.pk})
 
     async def on_hand_raise(self, content):
         await database_sync_to_async(services.hand_raise)(room=self.stage, user=self.user)
@@ -256,10 +280,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self._broadcast_poll()
 
     async def on_poll_vote(self, content):
-        await database_sync_to_async(services.poll_vote)(
-            room=self.stage, user=self.user, choice=content.get("choice")
-        )
-        await self._broadcast_poll()
+        poll = await batching.run(_poll_vote, room=self.stage, user=self.user, choice=content.get("choice"))
+        await self._event("poll", {"poll": poll})
 
     async def on_participant_remove(self, content):
         user_id = content.get("user")
@@ -269,7 +291,9 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(services.participant_remove)(
             stage=self.stage, actor=self.user, role=self.acting_role, user_id=user_id
         )
-        await self.channel_layer.group_send(self.group, {"type": "room.remove", "user": user_id})
+        await self.channel_layer.group_send(
+            self.group, {"type": "room.remove", "room": self.stage.pk, "user": user_id}
+        )
 
     async def on_media_publish(self, content):
         await self.presence.flush()  # whether the current publisher is still connected
@@ -295,13 +319,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         )
         self.viewing = True
         name = self.user.get_full_name() or self.user.get_username()
-        await self.channel_layer.send(
-            publisher,
-            {
-                "type": "peer.message",
-                "data": {"type": "media.viewer", "peer": self.channel_name, "name": name},
-            },
-        )
+        await self.hub.send_to(publisher, {"type": "media.viewer", "peer": self.channel_name, "name": name})
 
     async def on_media_signal(self, content):
         target, description = content.get("to"), content.get("description")
@@ -323,7 +341,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             "from": self.channel_name,
             "description": {"type": description["type"], "sdp": description["sdp"]},
         }
-        await self.channel_layer.send(target, {"type": "peer.message", "data": signal})
+        await self.hub.send_to(target, signal)
 
     HANDLERS = {
         "presence": on_presence,
@@ -385,7 +403,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
     async def _event(self, name: str, data: dict, audience: str = "all"):
         await self.channel_layer.group_send(
             self.group or room_group(self.stage.pk),
-            {"type": "room.event", "event": name, "data": data, "audience": audience},
+            {"type": "room.event", "room": self.stage.pk, "event": name, "data": data, "audience": audience},
         )
 
     def _presence(self, state):
@@ -420,13 +438,12 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             ):
                 publisher = await _publisher_connection(self.stage)
                 if publisher:
-                    await self.channel_layer.send(
-                        publisher,
-                        {"type": "peer.message", "data": {"type": "media.left", "peer": self.channel_name}},
-                    )
+                    await self.hub.send_to(publisher, {"type": "media.left", "peer": self.channel_name})
 
-    @database_sync_to_async
-    def _state(self) -> dict:
+    async def _state(self) -> dict:
+        return await batching.run(self._read_state)
+
+    def _read_state(self) -> dict:
         return {
             "peer": self.channel_name,
             "moderator": self.moderator,
@@ -450,6 +467,11 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self._event(
             "media.publisher", {"publisher": media.publisher_payload(stage), "renegotiate": renegotiate}
         )
+
+
+def _poll_vote(*, room, user, choice) -> dict:
+    services.poll_vote(room=room, user=user, choice=choice)
+    return selectors.current_poll(room)
 
 
 def _chat_post(*, room, user, role, text) -> dict:

@@ -8,14 +8,16 @@ to every local connection of the room. Each connection writes from its own outbo
 phone that stops reading holds up nobody else, and nothing is written after it closed.
 
 Rooms in other processes (several uvicorn workers sharing Redis) get the event through the group as
-before: the group's members are the processes' hub channels instead of every connection. Events
-from outside a consumer (the sweep's `room.ended`) are sent to the same group and understood here.
+before: the group's members are the processes' inboxes instead of every connection. Every event
+says its room (`"room": <stage id>`), since one inbox serves all the rooms of a process; events from
+outside a consumer (the sweep's `room.ended`) are sent to the same group the same way.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
@@ -78,24 +80,52 @@ class Outbox:
 class _Room:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     connections: dict = field(default_factory=dict)  # consumer → its Outbox
-    channel: str = ""
-    listener: asyncio.Task | None = None
+    joined: bool = False  # the process's inbox is in the room's group
 
 
 class Hub:
-    """One event loop's rooms and the local connections in each."""
+    """One event loop's rooms, the local connections in each, and the process's one inbox.
+
+    Only the hub reads from the channel layer. Connections get their peer messages (video
+    signalling) from it too, addressed `<inbox>|<peer>`, so a connection that closes never cancels
+    a read of the layer (channels_redis can lose the message being read when a read is cancelled,
+    and one inbox serves every connection of the process)."""
 
     def __init__(self, layer):
         self.layer = layer
         self.rooms: dict[int, _Room] = {}
+        self.peers: dict[str, asyncio.Queue] = {}  # a connection's address → its queue
+        self.inbox = ""
+        self.listener: asyncio.Task | None = None
+
+    async def connect(self) -> tuple[str, asyncio.Queue]:
+        """A new connection's address and the queue of its peer messages."""
+        if not self.inbox:
+            self.inbox = await self.layer.new_channel()
+        address, queue = f"{self.inbox}|{uuid.uuid4().hex[:12]}", asyncio.Queue()
+        self.peers[address] = queue
+        if self.listener is None or self.listener.done():
+            self.listener = asyncio.get_running_loop().create_task(self._listen())
+        return address, queue
+
+    def disconnect(self, address: str) -> None:
+        self.peers.pop(address, None)
+        if not self.peers and self.listener is not None:  # nobody left here to read for
+            self.listener.cancel()
+            self.listener = None
+
+    async def send_to(self, address: str, data: dict) -> None:
+        """A message to one connection, wherever it is (its process's inbox, then its queue)."""
+        inbox, _bar, peer = address.partition("|")
+        if inbox and peer:
+            await self.layer.send(inbox, {"type": "peer.message", "to": address, "data": data})
 
     async def join(self, room_id: int, consumer, outbox: Outbox) -> None:
         room = self.rooms.setdefault(room_id, _Room())
         async with room.lock:  # joins and leaves of one room take turns with the group
-            if room.listener is None:
-                room.channel = await self.layer.new_channel()  # the process's own inbox, as consumers'
-                await self.layer.group_add(room_group(room_id), room.channel)
-                room.listener = asyncio.get_running_loop().create_task(self._listen(room_id, room))
+            if not room.joined:
+                await self.layer.group_add(room_group(room_id), self.inbox)
+                room.joined = True
             room.connections[consumer] = outbox
 
     async def leave(self, room_id: int, consumer) -> None:
@@ -106,20 +136,26 @@ class Hub:
             outbox = room.connections.pop(consumer, None)
             if outbox is not None:
                 outbox.stop()
-            if room.connections or room.listener is None:
+            if room.connections or not room.joined:
                 return
-            room.listener.cancel()
-            room.listener = None
+            room.joined = False
             with contextlib.suppress(Exception):  # Redis gone: the membership expires by itself
-                await self.layer.group_discard(room_group(room_id), room.channel)
+                await self.layer.group_discard(room_group(room_id), self.inbox)
 
-    async def _listen(self, room_id: int, room: _Room):
+    async def _listen(self):
         while True:
-            event = await self.layer.receive(room.channel)
+            event = await self.layer.receive(self.inbox)
             try:
-                self.dispatch(room, event)
+                if event.get("type") == "peer.message":
+                    queue = self.peers.get(event.get("to", ""))
+                    if queue is not None:
+                        queue.put_nowait(event)
+                    continue
+                room = self.rooms.get(event.get("room"))
+                if room is not None:
+                    self.dispatch(room, event)
             except Exception:
-                logger.exception("Live room %s: event %s not delivered", room_id, event.get("type"))
+                logger.exception("Live room %s: event %s not delivered", event.get("room"), event.get("type"))
 
     @staticmethod
     def dispatch(room: _Room, event: dict) -> None:

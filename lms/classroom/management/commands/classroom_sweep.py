@@ -18,5 +18,6 @@ class Command(BaseCommand):
         rooms = rooms_sweep()
         layer = get_channel_layer()
         for room in rooms:
-            async_to_sync(layer.group_send)(room_group(room.stage.pk), {"type": "room.ended"})
+            stage = room.stage.pk  # the hub of each process serving the room reads which room it is
+            async_to_sync(layer.group_send)(room_group(stage), {"type": "room.ended", "room": stage})
         self.stdout.write(f"{len(rooms)} live room(s) ended.")
