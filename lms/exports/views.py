@@ -41,6 +41,7 @@ def job_state(job: ExportJob) -> dict:
         "download_url": reverse("exports:download", args=[job.pk])
         if job.status == ExportStatus.DONE and not expired
         else "",
+        "filename": job.filename,
         "finished": not job.is_active,
     }
 
@@ -59,7 +60,7 @@ class ExportJobView(WagtailAdminTemplateMixin, TemplateView):
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
             {"url": reverse("exports:index"), "label": _("My exports")},
-            {"url": "", "label": self.job.get_kind_display()},
+            {"url": "", "label": self.get_page_title()},
         ]
 
     def get_context_data(self, **kwargs):

@@ -12,6 +12,7 @@
     const error = root.querySelector("[data-export-error]");
     const download = root.querySelector("[data-export-download]");
     const link = root.querySelector("[data-export-link]");
+    const filename = root.querySelector("[data-export-filename]");
     let delay = 1000;
 
     function show(state) {
@@ -23,7 +24,10 @@
       error.hidden = !state.error;
       error.textContent = state.error;
       download.hidden = !state.download_url;
-      if (state.download_url) link.href = state.download_url;
+      if (state.download_url) {
+        link.href = state.download_url;
+        filename.textContent = state.filename;
+      }
     }
 
     function poll() {
