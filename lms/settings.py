@@ -1,7 +1,8 @@
 """Settings for every environment, driven by the environment (see lms/env.py).
 
 DJANGO_ENV selects the profile: "development" (default), "test" or "production".
-Embedded defaults: SQLite, in-memory channel layer, local-memory cache, immediate tasks.
+Embedded defaults: SQLite, in-memory channel layer, local-memory cache; background tasks wait in the
+database for `manage.py db_worker` (TASKS_BACKEND; `make run` starts one, tests run tasks at once).
 DATABASE_URL switches to PostgreSQL; REDIS_URL to the Redis channel layer and cache.
 """
 
