@@ -181,6 +181,17 @@ def test_behind_page_agrees_with_the_ledgers_and_its_queries_do_not_grow(client,
     assert shown(earlier) == ledger_view(history["org"], YEAR - 1)
 
 
+def test_who_is_behind_is_worked_out_from_the_years_records_only(history):
+    """No member is joined to their whole history: the records enter only through a subquery that
+    starts from the year's sessions, and the list itself carries no per-member sums."""
+    sql = str(selectors.members_behind(history["org"], YEAR).values_list("pk", flat=True).query)
+    assert not re.search(r'JOIN "attendance_attendancerecord"', sql)
+    assert sql.count('FROM "attendance_attendancerecord"') == 1
+    assert '"starts_at" >=' in sql and '"starts_at" <' in sql
+    outer, inner = sql.split('FROM "attendance_attendancerecord"')
+    assert "SUM(" not in outer and "SUM(" in inner  # summed in the year's subquery only
+
+
 def test_behind_pages_list_everyone_behind_once_in_order(client, history, monkeypatch):
     monkeypatch.setattr(reports_behind, "PER_PAGE", 2)
     history["add_members"](7)
@@ -241,3 +252,20 @@ def test_township_summary_agrees_with_the_ledgers_and_its_queries_do_not_grow(cl
         assert row.rotated == sum(ledger.rotation_met for ledger in ledgers)
     total = response.context["total"]
     assert total.members == 13 and total.rotated < total.members
+
+
+def test_roll_call_form_queries_do_not_grow_with_the_class(client, held):
+    first = held["training_class"].sessions.order_by("starts_at").first()
+    url = reverse("attendance_rollcall:session", args=[first.pk])
+    client.force_login(held["staff_a"])
+    fill_class(held, held["training_class"], 2)
+    few, _response = queries(client, url)
+    members = fill_class(held, held["training_class"], 6)
+    many, response = queries(client, url)
+    assert many == few
+    page = response.content.decode()
+    assert page.count('type="radio"') == 9 * 5
+    marked, unmarked = members[0], held["member_a"]
+    assert f'name="status-{marked.pk}" value="present" checked>' in page
+    assert f'id="m{unmarked.pk}-present" name="status-{unmarked.pk}" value="present">' in page
+    assert reverse("attendance_rollcall:history", args=[marked.attendance.get(session=first).pk]) in page
