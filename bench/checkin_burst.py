@@ -17,8 +17,8 @@ times, with CONCURRENCY workers (default 20) on keep-alive connections:
   other half. Every DOUBLE_EVERY-th member scans twice AT THE SAME MOMENT (both requests written on
   two connections in the same loop turn), so the double scan races the first one;
 - the member pages `/me/`, `/me/classes/` and `/me/hours/`, each member's own, after the sign-ins
-  (their hours page was opened once before, so a per-member cache that a sign-in fails to refresh
-  shows stale hours and fails the check).
+  (each was opened once before, so a per-member cache that a sign-in fails to refresh shows stale
+  hours and fails the check).
 
 Checks, from what the server answered and what it committed (each can fail):
 - every answer 200; per member exactly one answer says created (`"created": true` in the JSON,
@@ -533,8 +533,11 @@ def main() -> int:
             failures.append(
                 f"warm-up: {bad} answers not 200 {sorted({a.status for a in answers})} {errors[:1]}"
             )
-        # Each measured member's hours page once before signing in (a stale cache would show later).
-        burst(HOST, port, [[page(p, PAGES["me_hours"])] for p in people], CONCURRENCY)
+        # Each measured member's pages once before signing in, as a member who looks at them now and
+        # then (the calendar link exists; a cache a sign-in fails to refresh shows stale hours later).
+        burst(
+            HOST, port, [[page(p, path)] for p in people[:PAGES_MAX] for path in PAGES.values()], CONCURRENCY
+        )
 
         healthz = [[Request("GET", "/healthz/")] for _ in people]
         answers = timed("healthz", "GET /healthz/", healthz)
