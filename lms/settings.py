@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "lms.classroom",
     "lms.accounts",
     "lms.dashboard",
+    "lms.exports",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tasks",
+    "django_tasks_db",
     "channels",
     "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "polymorphic",
@@ -173,8 +175,28 @@ else:
 # copy, and a logout in one would not reach the others.
 SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 
-# Background work runs at once for now; the first issue that needs a worker adds django-tasks-db.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background work. TASKS_BACKEND=database (development and production): tasks wait in the database
+# (django-tasks-db) for `manage.py db_worker`, which `make run` starts next to the server and deploy/
+# runs as a service. TASKS_BACKEND=immediate (the tests' default): a task runs at once, in the caller.
+# Queues: "default" (short work: SMS, sweeps) and "exports" (county-size spreadsheets), so a worker
+# of its own can keep a long export from delaying a text message.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate" if DJANGO_ENV == "test" else "database")
+TASKS_QUEUES = ["default", "exports"]
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASKS_QUEUES}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": TASKS_QUEUES}
+    }
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or immediate, got {TASKS_BACKEND!r}")
+
+# Exports (导出): spreadsheets built by the worker, kept outside MEDIA_ROOT (never served by the web
+# server: a view checks the owner) for EXPORTS_KEEP_DAYS; progress is written every EXPORTS_CHUNK_ROWS.
+EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(BASE_DIR / "private" / "exports")))
+EXPORTS_KEEP_DAYS = env_int("EXPORTS_KEEP_DAYS", 7)
+EXPORTS_CHUNK_ROWS = env_int("EXPORTS_CHUNK_ROWS", 500)
+EXPORTS_STALE_MINUTES = env_int("EXPORTS_STALE_MINUTES", 30)  # a job silent this long has lost its worker
 
 # --- People and login -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
