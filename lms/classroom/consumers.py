@@ -163,6 +163,8 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=await self.encode_json(content), close=close)  # through the guard
 
     async def close(self, code=None, reason=None):
+        if self.outbox is not None:
+            self.outbox.stop()
         if self.closed:
             return
         self.closed = True
@@ -375,6 +377,9 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             await self.room_ended(event)
         elif event["type"] == "room.remove":
             await self.room_remove(event)
+        elif event["type"] == "layer.lost":  # Redis restarted: come back (the page reconnects)
+            await self._depart()
+            await self.close(code=1012)
 
     async def room_ended(self, event):
         await self.send_json({"type": "class.ended"})

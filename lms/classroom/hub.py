@@ -144,7 +144,12 @@ class Hub:
 
     async def _listen(self):
         while True:
-            event = await self.layer.receive(self.inbox)
+            try:
+                event = await self.layer.receive(self.inbox)
+            except Exception:  # the layer is gone (Redis restarted): its groups and inboxes with it
+                logger.warning("Live rooms: the channel layer failed; connections are closed to come back")
+                self._lost()
+                return
             try:
                 if event.get("type") == "peer.message":
                     queue = self.peers.get(event.get("to", ""))
@@ -156,6 +161,15 @@ class Hub:
                     self.dispatch(room, event)
             except Exception:
                 logger.exception("Live room %s: event %s not delivered", event.get("room"), event.get("type"))
+
+    def _lost(self) -> None:
+        """Every local connection closes (its page reconnects with back-off and catches up from its
+        welcome); the next ones join the rooms' groups afresh."""
+        rooms, self.rooms = self.rooms, {}
+        self.listener = None
+        for room in rooms.values():
+            for _consumer, outbox in room.connections.items():
+                outbox.put(("event", {"type": "layer.lost"}, None))
 
     @staticmethod
     def dispatch(room: _Room, event: dict) -> None:
