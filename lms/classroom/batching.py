@@ -8,6 +8,7 @@ each with its own result or exception: one person's refusal is not another's.
 """
 
 import asyncio
+import threading
 
 from channels.db import database_sync_to_async
 
@@ -45,13 +46,32 @@ class _Batcher:
                     future.set_exception(error)
 
 
+_trip = threading.local()
+
+
+def trip_memo(key, compute):
+    """`compute()` once per trip for everyone in it who asks with the same `key` (the room's state for
+    the members entering together: read after all of them joined the room's group, so it is as fresh
+    for each as a read of their own). Outside a trip it simply computes."""
+    memo = getattr(_trip, "memo", None)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def _run_all(batch) -> list[tuple]:
     outcomes = []
-    for function, kwargs, _future in batch:
-        try:
-            outcomes.append((function(**kwargs), None))
-        except Exception as error:  # handed to its caller, as if it had run alone
-            outcomes.append((None, error))
+    _trip.memo = {}
+    try:
+        for function, kwargs, _future in batch:
+            try:
+                outcomes.append((function(**kwargs), None))
+            except Exception as error:  # handed to its caller, as if it had run alone
+                outcomes.append((None, error))
+    finally:
+        _trip.memo = None
     return outcomes
 
 

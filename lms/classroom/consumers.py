@@ -452,7 +452,10 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         return {
             "peer": self.channel_name,
             "moderator": self.moderator,
-            **selectors.room_state(self.stage, moderator=self.moderator),
+            **batching.trip_memo(
+                ("room_state", self.stage.pk, self.moderator),
+                lambda: selectors.room_state(self.stage, moderator=self.moderator),
+            ),
             "ice_servers": media.ice_servers(self.user),
             "ping_seconds": services.PING_SECONDS,
         }

@@ -190,6 +190,29 @@ async def test_entering_costs_the_same_few_queries_with_2_or_20_in_the_room(coun
         await socket.finished()
 
 
+async def test_members_entering_together_share_the_login_and_room_reads(county, manual_writes):
+    """Ten phones at once: their logins and the room's state (chat, hands, poll) are read in shared
+    trips to the database thread, not once each, and every one of them gets the same welcome."""
+    room = {**(await make_room(county)), "branch": county["branch_a"], "org": county["org"]}
+    members = await fill(room, 10, present=False)
+    teacher, _queries = await enter(room, room["teacher"])  # the process now knows the room
+    cookies = [await cookie_for(member.user) for member in members]
+    path = f"/ws/classroom/{room['session'].pk}/"
+    with queries_everywhere() as seen:
+        sockets = [Socket(path, cookie) for cookie in cookies]
+        await asyncio.gather(*(socket.wait_for("welcome") for socket in sockets))
+    chat_reads = [sql for sql in seen if "classroom_chatmessage" in sql]
+    assert 1 <= len(chat_reads) <= 2, "\n".join(seen)  # one per trip, not one per phone
+    assert len(seen) < 10 * 4, "\n".join(seen)
+    welcomes = [json.loads(socket.frames[0]) for socket in sockets]
+    assert {len(welcome["chat"]) for welcome in welcomes} == {10}
+    assert {welcome["type"] for welcome in welcomes} == {"welcome"}
+    assert len({welcome["peer"] for welcome in welcomes}) == 10  # each still has its own peer id
+    for socket in [*sockets, teacher]:
+        socket.goes()
+        await socket.finished()
+
+
 async def test_presence_written_in_batches_credits_the_same_minutes(county, frozen_clock, manual_writes):
     """One member's day through the buffer (changes inside one batch and across batches, a
     reconnect) and the same day written at once by `presence_set` give the same minutes."""
