@@ -30,9 +30,7 @@ def give_history(county, member, *, years: int, this_year: int, coming: int) -> 
     days += [today - timedelta(days=40 + 20 * n) for n in range(this_year)]
     days += [today - timedelta(days=365 * y + 40) for y in range(1, years + 1)]
     for day in days:
-        held = factories.training_class(
-            county["town_a"], day, teacher=teacher, point=point, publish=True
-        )
+        held = factories.training_class(county["town_a"], day, teacher=teacher, point=point, publish=True)
         for session in held.sessions.all():
             attend(member, session)
     for n in range(coming):
