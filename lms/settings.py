@@ -249,6 +249,9 @@ EVALUATION_REMIND_HOURS = env_int("EVALUATION_REMIND_HOURS", 24)  # remind non-r
 EVALUATION_MIN_RESPONSES = env_int("EVALUATION_MIN_RESPONSES", 5)  # results hidden below this many answers
 EVALUATION_AWARD_MIN_RATE = env_int("EVALUATION_AWARD_MIN_RATE", 90)  # % satisfied to stay award-eligible
 EVALUATION_RECTIFY_BELOW_RATE = env_int("EVALUATION_RECTIFY_BELOW_RATE", 60)  # % below which to rectify
+# Seals answer sheets while an evaluation is open; empty: derived from SECRET_KEY. Keep it until every
+# evaluation open when it changes has closed (the sweep refuses to count ballots it cannot open).
+EVALUATION_BALLOT_KEY = env_str("EVALUATION_BALLOT_KEY")
 
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
