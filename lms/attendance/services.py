@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -278,9 +278,14 @@ def attendance_walk_in(*, actor, session: Session, phone: str) -> Member:
 def attendance_roll_call(
     *, actor, session: Session, marks: dict[int, str], now: datetime | None = None
 ) -> list[AttendanceRecord]:
-    """Mark many members at once ({member id: status}); all or nothing."""
+    """Mark many members at once ({member id: status}); all or nothing. Only the class's own members
+    and those the actor manages are looked up: any other id is unknown, so the answer never names
+    another township's member."""
     _check_staff(actor, session)
-    members = {m.pk: m for m in Member.objects.filter(pk__in=list(marks))}
+    on_roster = Enrollment.objects.filter(training_class_id=session.training_class_id).values("member_id")
+    managed = members_for_user(actor).values("pk")
+    known = Member.objects.filter(Q(pk__in=on_roster) | Q(pk__in=managed), pk__in=list(marks))
+    members = {m.pk: m for m in known}
     missing = set(marks) - set(members)
     if missing:
         raise ValidationError(

@@ -89,11 +89,13 @@ def test_roll_call_is_all_or_nothing(client, roll):
 
 
 def test_a_member_of_another_class_is_refused_and_nothing_saved(client, roll):
+    """member_b is of another township: refused as an unknown id, never named (audit, issue 14)."""
     client.force_login(roll["staff_a"])
     response = client.post(
         rollcall_url(roll["lecture"]), marks((roll["members"][0], "present"), (roll["member_b"], "present"))
     )
-    assert roll["member_b"].name in response.content.decode()
+    assert roll["member_b"].name not in response.content.decode()
+    assert str(roll["member_b"].pk) in response.content.decode()
     assert not AttendanceRecord.objects.exists()
 
 
