@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "lms.accounts",
     "lms.dashboard",
     "lms.exports",
+    "lms.files",  # who may see which document and image (collections, media gate)
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -274,7 +275,8 @@ STATICFILES_DIRS = [BASE_DIR / "lms" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # New uploads get an unguessable folder: images/<20 random hex>/name (lms/files/storage.py).
+    "default": {"BACKEND": "lms.files.storage.UnguessableNamesStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -293,6 +295,17 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "mp4"]
+# Files are private to their school (lms/files): documents only through Wagtail's view, which checks
+# the collection's view restriction; images through the media gate (/media/, lms/files/views.py).
+# With FILES_ACCEL_REDIRECT (production, behind deploy/nginx.conf) the app answers with an
+# X-Accel-Redirect to FILES_ACCEL_REDIRECT_PREFIX, an nginx `internal` location, and nginx sends the file.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}  # the media gate has no password form
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL  # a restricted document sends a signed-out visitor to our login
+FILES_ACCEL_REDIRECT = env_bool("FILES_ACCEL_REDIRECT", PRODUCTION)
+FILES_ACCEL_REDIRECT_PREFIX = env_str("FILES_ACCEL_REDIRECT_PREFIX", "/protected-media/")
+if FILES_ACCEL_REDIRECT:
+    SENDFILE_BACKEND = "lms.files.accel"
 # Township intranets may be offline: no avatar service, no update check against the internet.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False

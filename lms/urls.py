@@ -53,9 +53,7 @@ urlpatterns = [
     path("search/", course_views.search, name="search"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files only through the media gate, which checks who asks (lms/files), in every environment.
+urlpatterns += [path(settings.MEDIA_URL.lstrip("/"), include("lms.files.urls"))]
 
 urlpatterns += [path("", include(wagtail_urls))]

@@ -93,6 +93,9 @@ def school_staff_group_ensure(school: Page) -> Group:
     group, _created = Group.objects.get_or_create(name=school_group_name(school))
     _grant_page_permissions(group, school)
     _grant_collection_permissions(group, school_collection_ensure(school))
+    from lms.files.services import school_files_ensure  # files depends on people, not the reverse
+
+    school_files_ensure(school)  # the collection restricted to its staff, and a public one
     return group
 
 

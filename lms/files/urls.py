@@ -1,0 +1,5 @@
+from django.urls import path
+
+from lms.files import views
+
+urlpatterns = [path("<path:path>", views.media, name="files_media")]
