@@ -12,10 +12,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddleware, get_user  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from lms.classroom import batching  # noqa: E402
+from lms.origins import SiteOriginValidator  # noqa: E402
 from lms.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -31,7 +31,7 @@ class BatchedAuthMiddleware(AuthMiddleware):
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SiteOriginValidator(
             CookieMiddleware(SessionMiddleware(BatchedAuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),
     }

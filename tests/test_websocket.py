@@ -29,7 +29,7 @@ async def close_worker_thread_connections():
 
 
 def communicator(origin="http://127.0.0.1:8000", cookie=None):
-    headers = [(b"origin", origin.encode())]
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", origin.encode())]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     return WebsocketCommunicator(application, "/ws/ping/", headers=headers)

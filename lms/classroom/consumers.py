@@ -35,9 +35,14 @@ A sub-classroom's connections join its big classroom's group (the stage): they s
 chat, hands and polls, and only the big classroom's teacher and staff moderate. Presence is written
 to the connection's own room, so attendance is kept per sub-classroom.
 
-Connections are refused (closed with 4403) for anyone who may not enter (services.room_admit, the
-websocket's one-query form of services.room_enter), and
-the ASGI stack already refuses foreign origins and reads the session login. The room's group name is
+Refusals are accepted, then closed with a code and the reason in words (also sent first as
+`{"type": "refused", "code": …, "message": …}`, since a close reason holds only 123 bytes), so the
+page can show why and stop retrying: 4401 not logged in, 4403 may not enter (services.room_admit,
+the websocket's one-query form of services.room_enter), 4404 no such live room. While the channel
+layer (Redis) is unreachable, connections close with 4503 and the page retries with back-off.
+Frames are weighed before they are parsed (guard.py): binary, over-long and too-fast frames get an
+`error`, and a connection that keeps sending them is closed with 4429. The ASGI stack already
+refuses foreign origins (lms/origins.py) and reads the session login. The room's group name is
 built from its id only.
 """
 
@@ -54,8 +59,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
-from lms.classroom import batching, media, presence, selectors, services
+from lms.classroom import batching, guard, media, presence, selectors, services
 from lms.classroom.hub import Outbox, hub_for, room_group
 from lms.classroom.models import LiveRoom, PresenceState
 
@@ -63,6 +69,10 @@ RATE_MESSAGES = 10  # at most this many messages…
 RATE_SECONDS = 5  # …in this many seconds per connection
 MEDIA_RATE_MESSAGES = 40  # video signalling has its own budget: a publisher answers every viewer
 SDP_MAX_LENGTH = 60_000
+
+CLOSE_NOT_LOGGED_IN, CLOSE_NOT_ALLOWED, CLOSE_NO_ROOM = 4401, 4403, 4404
+CLOSE_UNAVAILABLE, CLOSE_ABUSE = 4503, 4429
+REASON_BYTES = 123  # the most a websocket close frame carries
 
 __all__ = ["ClassroomConsumer", "room_group"]
 
@@ -84,6 +94,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
     once for all local connections; presence goes to this process's buffer (presence.py), written
     once a second. Entering costs one query for the person's facts and the welcome's reads."""
 
+    accepted = False
     group = None  # the stage's group while this connection is in the room
     closed = False  # once closed (by either side) nothing more is sent
     moderator = False
@@ -105,6 +116,10 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             pass
         finally:
             self.hub.disconnect(self.channel_name)
+            if self.group:  # it ended some other way than a disconnect: its presence still closes
+                self.closed = True
+                await self._depart()
+                await self._media_release()
 
     async def dispatch(self, message):
         """Without channels' database hop before every message: the handlers' own hops close stale
@@ -120,29 +135,54 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         cookies = self.scope.get("cookies", {})
         self.language = cookies.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
         self.sent_times: dict[str, list[float]] = {"room": [], "media": []}
+        self.guard = guard.FrameGuard()
+        with translation.override(self.language):
+            await self._enter()
+
+    async def _enter(self):
         if self.user is None or not self.user.is_authenticated:
-            await self.close(code=4401)
+            await self._refuse(
+                CLOSE_NOT_LOGGED_IN, _("Your login has expired. Log in again to join the class.")
+            )
             return
         try:
             self.room, self.role = await _admit(
                 self.user, int(self.scope["url_route"]["kwargs"]["session_id"])
             )
-        except PermissionDenied:
-            await self.close(code=4403)
+        except services.NoSuchRoom as refused:
+            await self._refuse(CLOSE_NO_ROOM, str(refused))
+            return
+        except PermissionDenied as refused:
+            await self._refuse(CLOSE_NOT_ALLOWED, str(refused))
             return
         self.stage = self.room.stage
         # Only the big classroom's own teacher and staff moderate it; a sub-classroom's staff follow.
         self.moderator = self.role in services.MODERATORS and self.stage.pk == self.room.pk
-        self.group = room_group(self.stage.pk)
         self.presence = presence.buffer(_announce)
-        self.outbox = Outbox(self._send_text, self._control)
-        await self.hub.join(self.stage.pk, self, self.outbox)  # events from now on wait in the outbox
+        outbox = Outbox(self._send_text, self._control)
+        try:
+            await self.hub.join(self.stage.pk, self, outbox)  # events from now on wait in the outbox
+        except (RedisError, OSError):  # the channel layer (Redis) is down: come back later
+            await self.hub.leave(self.stage.pk, self)
+            await self._refuse(
+                CLOSE_UNAVAILABLE, _("The live room is temporarily unavailable; reconnecting shortly…")
+            )
+            return
+        self.group, self.outbox = room_group(self.stage.pk), outbox
         await self.accept()
         self._presence(PresenceState.PRESENT)
         state = await self._state()
         self.outbox.skip_chat = {line["id"] for line in state["chat"]}
         await self.send_json({"type": "welcome", "role": self.role, **state})
         self.outbox.start()
+
+    async def _refuse(self, code: int, message: str):
+        """Accepted, told why, closed: a browser sees the code and the reason (not a bare 1006)."""
+        if not self.accepted:
+            await self.accept()
+        await self.send_json({"type": "refused", "code": code, "message": message})
+        reason = message.encode()[:REASON_BYTES].decode(errors="ignore")
+        await self.close(code=code, reason=reason)
 
     async def disconnect(self, code):
         self.closed = True
@@ -158,6 +198,10 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except OSError:  # the client went while we wrote (uvicorn's ClientDisconnected)
             self.closed = True
+
+    async def accept(self, subprotocol=None, headers=None):
+        self.accepted = True
+        await super().accept(subprotocol=subprotocol, headers=headers)
 
     async def send_json(self, content, close=False):
         await self.send(text_data=await self.encode_json(content), close=close)  # through the guard
@@ -181,9 +225,21 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             return None
 
-    async def receive_json(self, content, **kwargs):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Each frame is weighed before it is parsed (guard.py)."""
+        if self.closed or not self.group:
+            return
         with translation.override(self.language):
-            await self._receive(content)
+            refusal = self.guard.check(text_data, bytes_data)
+            if refusal is None:
+                await self._receive(await self.decode_json(text_data))
+            elif self.guard.exhausted:
+                await self._error(_("Too many refused messages; the connection is closed."))
+                await self._depart()
+                await self._media_release()
+                await self.close(code=CLOSE_ABUSE, reason="too many refused messages")
+            else:
+                await self._error(REFUSALS[refusal]())
 
     async def _receive(self, content):
         if self.closed or not self.group:
@@ -206,6 +262,12 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         except (PermissionDenied, ValidationError) as refused:
             message = refused.messages[0] if isinstance(refused, ValidationError) else str(refused)
             await self._error(message)
+        except RedisError:  # the channel layer went: the page comes back when it is there again
+            await self._depart()
+            await self._media_release()
+            await self._refuse(
+                CLOSE_UNAVAILABLE, _("The live room is temporarily unavailable; reconnecting shortly…")
+            )
 
     @property
     def acting_role(self) -> str:
@@ -430,7 +492,12 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         self._presence(None)
 
     async def _media_release(self):
-        """This connection goes: stop its broadcast, or free its viewer place and tell the publisher."""
+        """This connection goes: stop its broadcast, or free its viewer place and tell the publisher
+        (if the channel layer is down, the others learn it when they reconnect)."""
+        with contextlib.suppress(RedisError):
+            await self._media_leave()
+
+    async def _media_leave(self):
         if self.publishing:
             self.publishing = False
             if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
@@ -475,6 +542,13 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         await self._event(
             "media.publisher", {"publisher": media.publisher_payload(stage), "renegotiate": renegotiate}
         )
+
+
+REFUSALS = {  # why a frame was refused unread, in the user's language when called
+    guard.BINARY: lambda: _("Messages must be text (JSON), not binary."),
+    guard.TOO_LONG: lambda: _("This message is too long."),
+    guard.TOO_FAST: lambda: _("Too many messages; slow down."),
+}
 
 
 def _poll_vote(*, room, user, choice) -> dict:

@@ -46,6 +46,10 @@ PING_SECONDS = 30  # clients ping this often…
 PRESENCE_STALE_SECONDS = 90  # …and a connection silent this long is gone
 
 
+class NoSuchRoom(PermissionDenied):
+    """A refusal because there is no live room to enter: no such session, or one not taught live."""
+
+
 def is_live(session: Session) -> bool:
     return session.delivery in LIVE_DELIVERIES and session.training_class.status in PUBLIC_STATUSES
 
@@ -80,7 +84,7 @@ def room_enter(*, user, session: Session, now: datetime | None = None) -> tuple[
     """The session's room and the user's role in it, or PermissionDenied saying why not."""
     now = now or timezone.now()
     if not is_live(session):
-        raise PermissionDenied(_("This session is not taught live."))
+        raise NoSuchRoom(_("This session is not taught live."))
     role = participant_role(user, session)
     if role is None:
         raise PermissionDenied(_("Only the class's members, its teacher and staff may enter this room."))
@@ -120,7 +124,7 @@ def _facts(session_id: int) -> tuple[Session, LiveRoom | None]:
         return cached[1], cached[2]
     session = Session.objects.select_related("training_class", "teacher").filter(pk=session_id).first()
     if session is None:
-        raise PermissionDenied(_("There is no such session."))
+        raise NoSuchRoom(_("There is no such session."))
     room = LiveRoom.objects.select_related("parent").filter(session=session).first()
     _room_facts[session_id] = (time.monotonic() + ROOM_FACTS_SECONDS, session, room)
     return session, room
@@ -133,7 +137,7 @@ def room_admit(*, user, session_id: int, now: datetime | None = None) -> tuple[L
     now = now or timezone.now()
     session, room = _facts(session_id)
     if not is_live(session):
-        raise PermissionDenied(_("This session is not taught live."))
+        raise NoSuchRoom(_("This session is not taught live."))
     training_class = session.training_class
     person = User.objects.filter(pk=user.pk).annotate(
         maybe_staff=Exists(

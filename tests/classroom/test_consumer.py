@@ -55,7 +55,7 @@ def cookie_for(user):
 
 
 async def join(session, user=None, origin="http://127.0.0.1:8000"):
-    headers = [(b"origin", origin.encode())]
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", origin.encode())]
     if user is not None:
         headers.append((b"cookie", (await cookie_for(user)).encode()))
     ws = WebsocketCommunicator(application, f"/ws/classroom/{session.pk}/", headers=headers)
@@ -94,11 +94,24 @@ def room(county):
     return county
 
 
+async def refusal(ws) -> tuple[int, str, str]:
+    """A refused connection: accepted, told why, then closed (code, message, close reason)."""
+    told = await ws.receive_json_from(timeout=3)
+    closed = await ws.receive_output(timeout=3)
+    assert told["type"] == "refused" and closed["type"] == "websocket.close"
+    assert told["code"] == closed["code"]
+    return closed["code"], told["message"], closed.get("reason", "")
+
+
 async def test_outsiders_anonymous_and_foreign_origins_are_refused(county):
     room = await make_room(county)
     for user, code in ((county["member_b"].user, 4403), (None, 4401)):
-        _ws, connected, closed = await join(room["session"], user)
-        assert not connected and closed == code
+        ws, connected, _ = await join(room["session"], user)
+        assert connected  # accepted, so that a browser sees the code and the reason (not 1006)
+        closed, message, reason = await refusal(ws)
+        assert closed == code and message and reason == message
+    ws, _c, _ = await join(room["session"], county["member_b"].user)
+    assert (await refusal(ws))[1] == "只有本班学员、授课教师和工作人员可以进入本课堂。"
     _ws, connected, _code = await join(room["session"], room["member"], origin="https://evil.example")
     assert not connected
 
@@ -209,8 +222,8 @@ async def test_the_teacher_ends_the_class_for_everyone_and_attendance_is_credite
         session=room["session"], member=county["member_a"]
     )
     assert (record.source, record.status, record.minutes) == ("live", "left_early", 5)
-    _ws, connected, code = await join(room["session"], room["member"])
-    assert not connected and code == 4403
+    ws, _c, _ = await join(room["session"], room["member"])
+    assert (await refusal(ws))[0] == 4403
 
 
 async def test_one_participants_odd_presence_does_not_stop_the_end_for_everyone(county):
@@ -295,7 +308,7 @@ async def test_hands_queue_polls_and_removal(county):
     assert (await until(other, "removed"))["type"] == "removed"
     assert (await other.receive_output(timeout=3))["type"] == "websocket.close"
     assert (await participant_update(teacher, second.user_id, until_state=None))["participant"] is None
-    _ws, connected, code = await join(room["session"], second.user)  # removed for good
-    assert not connected and code == 4403
+    ws, _c, _ = await join(room["session"], second.user)  # removed for good
+    assert (await refusal(ws))[0] == 4403
     await first.disconnect()
     await teacher.disconnect()

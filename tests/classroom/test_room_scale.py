@@ -59,7 +59,11 @@ class Socket:
             "root_path": "",
             "query_string": b"",
             "scheme": "ws",
-            "headers": [(b"origin", b"http://127.0.0.1:8000"), (b"cookie", cookie.encode())],
+            "headers": [
+                (b"host", b"127.0.0.1:8000"),
+                (b"origin", b"http://127.0.0.1:8000"),
+                (b"cookie", cookie.encode()),
+            ],
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
             "subprotocols": [],

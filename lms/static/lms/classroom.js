@@ -11,6 +11,8 @@
   let socket = null;
   let retry = 0;
   let ended = false;
+  let refusal = "";  // why the server is about to close this connection, in words
+  const FINAL_CODES = [4401, 4403, 4404];  // not logged in, not allowed, no such room: do not retry
 
   function text(tag, content, attrs) {
     const node = document.createElement(tag);
@@ -250,6 +252,7 @@
     removed() { ended = true; status(room.dataset.labelRemoved, "disconnected"); leaveStage(); },
     "class.ended"() { ended = true; status(room.dataset.labelEnded, "disconnected"); leaveStage(); },
     error: (m) => { $("room-error").textContent = m.message; },
+    refused: (m) => { refusal = m.message; },
   };
 
   function leaveStage() {
@@ -273,10 +276,21 @@
       const message = JSON.parse(event.data);
       (handlers[message.type] || (() => {}))(message);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (ended) return;
+      // The server says why it closed (a `refused` message first, the close reason too): not
+      // logged in, not allowed, no such room are final; anything else is retried.
+      const reason = refusal || event.reason;
+      refusal = "";
+      if (FINAL_CODES.includes(event.code)) {
+        ended = true;
+        status(room.dataset.labelDisconnected, "disconnected");
+        $("room-error").textContent = reason;
+        leaveStage();
+        return;
+      }
       if (navigator.onLine === false) status(room.dataset.labelDisconnected, "disconnected");
-      else status(room.dataset.labelReconnecting, "reconnecting");
+      else status(reason || room.dataset.labelReconnecting, "reconnecting");
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 500 * 2 ** retry);  // back off: 1 s, 2 s … up to 32 s
     });
