@@ -14,6 +14,7 @@ from django.db import connection
 from tests.clock import shift_env
 
 ROOT = Path(__file__).resolve().parents[1]
+WS_MAX_SIZE = 262_144  # as deploy/uvicorn.sh
 
 
 def free_port() -> int:
@@ -47,7 +48,7 @@ def start_server(port: int, redis_url: str | None = None) -> subprocess.Popen:
             "--port",
             str(port),
         ]
-        + ["--lifespan", "off", "--no-access-log"],
+        + ["--lifespan", "off", "--no-access-log", "--ws-max-size", str(WS_MAX_SIZE)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
