@@ -35,7 +35,9 @@ def my_feedback(request):
             "evaluation": evaluation,
             "session": evaluation.session,
             "is_closed": now >= evaluation.closes_at,
-            "is_shown": now >= evaluation.closes_at and evaluation.responses >= minimum,
+            "is_shown": now >= evaluation.closes_at
+            and not evaluation.sealed
+            and evaluation.responses >= minimum,
         }
         for evaluation in page.object_list
     ]

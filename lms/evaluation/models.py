@@ -6,9 +6,12 @@ Anonymity is a property of the schema, not of the pages:
   no timestamp and nothing that points at an answer.
 - Ratings and choices are never stored per person: each answer adds one to an `AnswerTally`
   (evaluation, question, value) counter. Nothing per person remains to be linked.
-- Free text is kept per answer (`TextAnswer`), with a random UUID key and no time; on each insert the
-  new text swaps places with a random earlier one of the same question (an online Fisher–Yates
-  shuffle), so neither the key nor the row order tells when a comment came in.
+- Free text is kept per answer (`TextAnswer`), with a random UUID key and no time.
+- While the evaluation is open, nothing of an answer sheet is counted or filed: it waits in the sealed
+  ballot box (`Ballot`: a random key, the evaluation, and the answers encrypted with a key the
+  database does not hold, see ballot_box.py). When the evaluation closes, the sweep opens all its
+  ballots, shuffles them and writes counters and comments in one transaction (counting.py), so no row
+  version of a counter or a comment shares a transaction with anyone's `Submission`.
 """
 
 import uuid
@@ -319,6 +322,13 @@ class SessionEvaluation(models.Model):
     )
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
+    ballots_counted = models.BooleanField(
+        _("ballots counted"),
+        default=False,
+        help_text=_(
+            "Set when the sweep has opened and counted the sealed ballots; no answer is taken after."
+        ),
+    )
 
     class Meta:
         verbose_name = _("session evaluation")
@@ -359,6 +369,23 @@ class Submission(models.Model):
         return f"{self.member_id} → {self.evaluation_id}"
 
 
+class Ballot(models.Model):
+    """One member's answer sheet while the evaluation is open, sealed: a random key, the evaluation, and
+    the answers encrypted and padded to one length per evaluation (ballot_box.py). No member, no time.
+    All ballots of an evaluation are opened, counted and deleted at once when it closes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evaluation = models.ForeignKey(SessionEvaluation, on_delete=models.CASCADE, related_name="ballots")
+    sealed = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("sealed ballot")
+        verbose_name_plural = _("sealed ballots")
+
+    def __str__(self):
+        return str(self.pk)
+
+
 class AnswerTally(models.Model):
     """How many respondents gave `value` to a rating or choice question of one session's evaluation
     (a rating, `NOT_APPLICABLE`, or an option's position)."""
@@ -389,7 +416,8 @@ class AnswerTally(models.Model):
 
 
 class TextAnswer(models.Model):
-    """One free-text answer: a random key, no time, no member; shuffled among its question's answers."""
+    """One free-text answer: a random key, no time, no member; filed with all the others of its
+    evaluation at once, in shuffled order, when the ballots are counted."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     evaluation = models.ForeignKey(SessionEvaluation, on_delete=models.CASCADE, related_name="text_answers")

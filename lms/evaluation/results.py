@@ -1,7 +1,8 @@
 """Evaluation results, always aggregated: per question, per session and per teacher and year (the
 county ranking is in ranking.py).
 
-Results are published once an evaluation has closed and only for units with at least
+Results are published once an evaluation has closed and its sealed ballots have been counted (see
+counting.py), and only for units with at least
 `EVALUATION_MIN_RESPONSES` responses. Yearly figures are built only from such sessions: a session
 with three answers never enters any figure, so comparing a year's figures before and after it closed
 cannot single anyone out.
@@ -31,6 +32,7 @@ from lms.evaluation.models import (
     SessionEvaluation,
     TextAnswer,
 )
+from lms.evaluation.selectors import sealed_ballots
 from lms.evaluation.services import EVALUATING_STATUSES, evaluation_questions
 from lms.people.models import Teacher
 
@@ -129,14 +131,20 @@ class SessionResult:
     eligible: int
     is_closed: bool
     questions: list[QuestionResult]
+    is_counted: bool = True  # no ballot of it waits in the box
 
     @property
     def response_rate(self) -> Decimal | None:
         return percent(self.responses, self.eligible)
 
     @property
+    def is_counting(self) -> bool:
+        """Closed, and the sweep has not counted its ballots yet."""
+        return self.is_closed and not self.is_counted
+
+    @property
     def is_shown(self) -> bool:
-        return self.is_closed and self.responses >= min_responses()
+        return self.is_closed and self.is_counted and self.responses >= min_responses()
 
     @property
     def min_responses(self) -> int:
@@ -148,14 +156,15 @@ class SessionResult:
 
 
 def session_result(evaluation: SessionEvaluation, now: datetime | None = None) -> SessionResult:
-    """A session's results (5 queries). Answers are included only when the result may be shown."""
+    """A session's results (6 queries). Answers are included only when the result may be shown."""
     now = now or timezone.now()
     responses = evaluation.submissions.count()
     eligible = AttendanceRecord.objects.filter(
         session_id=evaluation.session_id, status__in=EVALUATING_STATUSES
     ).count()
     is_closed = now >= evaluation.closes_at
-    shown = is_closed and responses >= min_responses()
+    is_counted = not evaluation.ballots.exists()
+    shown = is_closed and is_counted and responses >= min_responses()
     counts: dict[int, dict[int, int]] = defaultdict(dict)
     comments: dict[int, list[str]] = defaultdict(list)
     if shown:
@@ -168,14 +177,15 @@ def session_result(evaluation: SessionEvaluation, now: datetime | None = None) -
         question_result(question, counts[question.pk], comments[question.pk], responses)
         for question in evaluation_questions(evaluation)
     ]
-    return SessionResult(evaluation, responses, eligible, is_closed, questions)
+    return SessionResult(evaluation, responses, eligible, is_closed, questions, is_counted)
 
 
 # --- Which evaluations count -----------------------------------------------------------------------
 
 
 def counted_evaluations(first_year: int, last_year: int, now: datetime | None = None) -> QuerySet:
-    """Evaluations that enter yearly figures: closed, with enough responses, of sessions in the years."""
+    """Evaluations that enter yearly figures: closed and counted, with enough responses, of sessions in
+    the years."""
     now = now or timezone.now()
     start, _end = year_bounds(first_year)
     _start, end = year_bounds(last_year)
@@ -183,6 +193,7 @@ def counted_evaluations(first_year: int, last_year: int, now: datetime | None = 
         SessionEvaluation.objects.filter(
             closes_at__lte=now, session__starts_at__gte=start, session__starts_at__lt=end
         )
+        .filter(~sealed_ballots())
         .annotate(responses=Count("submissions"))
         .filter(responses__gte=min_responses())
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from lms.attendance.models import AttendanceRecord
 from lms.evaluation.models import (
+    Ballot,
     Questionnaire,
     QuestionnaireKind,
     QuestionnaireStatus,
@@ -97,6 +98,12 @@ def evaluations_for_user(user) -> QuerySet[SessionEvaluation]:
     return evaluations.filter(condition)
 
 
+def sealed_ballots() -> Exists:
+    """For a SessionEvaluation queryset: whether ballots of it wait in the box (its results are not
+    counted yet, even if it has closed)."""
+    return Exists(Ballot.objects.filter(evaluation=OuterRef("pk")))
+
+
 def _count_of(queryset) -> Subquery:
     """A correlated COUNT(*) subquery (two joined counts would multiply each other's rows)."""
     return Subquery(
@@ -119,6 +126,7 @@ def evaluation_list(user) -> QuerySet[SessionEvaluation]:
                 ),
                 0,
             ),
+            sealed=sealed_ballots(),
         )
         .order_by("-opens_at", "pk")
     )
@@ -129,7 +137,7 @@ def teacher_evaluations(teacher: Teacher) -> QuerySet[SessionEvaluation]:
     return (
         SessionEvaluation.objects.filter(teacher=teacher)
         .select_related("session__training_class__school")
-        .annotate(responses=Count("submissions"))
+        .annotate(responses=Count("submissions"), sealed=sealed_ballots())
         .order_by("-opens_at", "pk")
     )
 

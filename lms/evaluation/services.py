@@ -1,13 +1,11 @@
 """Writes about teacher evaluation: opening a session's evaluation, a member's answers, reminders.
 
-Answers go in as anonymous counts and shuffled comments (see models.py). Every submission updates
-*all* of its evaluation's counters (adding 0 to those not chosen) and rewrites all of its comments, so
-even the database's own row versions do not tell which counter or comment the last submitter touched.
-Submissions of one evaluation are serialised by a row lock, so counts and the shuffle never lose an
-answer however many members submit at once.
+A member's answers go into the sealed ballot box (models.Ballot, ballot_box.py), together with the
+`Submission` that says they answered: nothing is counted and no comment is filed while the evaluation
+is open. counting.py opens the box when the evaluation closes. Submissions of one evaluation are
+serialised by a row lock on it, which the count also takes, so no ballot comes in after the count.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,15 +13,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.attendance.models import AttendanceRecord, AttendanceStatus
+from lms.evaluation import ballot_box
 from lms.evaluation.models import (
     NOT_APPLICABLE,
     RATING_SCALE,
     AnswerTally,
+    Ballot,
     ChoiceQuestion,
     EvaluationReminder,
     Question,
@@ -33,8 +32,6 @@ from lms.evaluation.models import (
     RatingQuestion,
     SessionEvaluation,
     Submission,
-    TextAnswer,
-    TextQuestion,
 )
 from lms.people.models import Member
 from lms.people.selectors import member_profile
@@ -175,13 +172,17 @@ def check_may_answer(*, member: Member | None, session: Session, now: datetime) 
         raise EvaluationRefused("not_evaluated", _("This session has no teacher evaluation."))
     if Submission.objects.filter(evaluation=evaluation, member=member).exists():
         raise EvaluationRefused("answered", _("You have already evaluated this session. Thank you."))
-    if now >= evaluation.closes_at:
-        raise EvaluationRefused(
-            "closed",
-            _("The evaluation closed on %(date)s.")
-            % {"date": timezone.localtime(evaluation.closes_at).strftime("%Y-%m-%d %H:%M")},
-        )
+    if now >= evaluation.closes_at or evaluation.ballots_counted:
+        raise _closed(evaluation)
     return evaluation
+
+
+def _closed(evaluation: SessionEvaluation) -> EvaluationRefused:
+    return EvaluationRefused(
+        "closed",
+        _("The evaluation closed on %(date)s.")
+        % {"date": timezone.localtime(evaluation.closes_at).strftime("%Y-%m-%d %H:%M")},
+    )
 
 
 def clean_answers(questions: list[Question], answers: dict) -> dict[int, object]:
@@ -205,35 +206,6 @@ def clean_answers(questions: list[Question], answers: dict) -> dict[int, object]
     return cleaned
 
 
-def _count_answers(evaluation: SessionEvaluation, questions: list[Question], cleaned: dict) -> None:
-    chosen = []
-    for question in questions:
-        value = cleaned.get(question.pk)
-        if value is None or isinstance(question, TextQuestion):
-            continue
-        for one in value if isinstance(value, list) else [value]:
-            chosen.append(When(question_id=question.pk, value=one, then=Value(1)))
-    # Every counter of the evaluation is written (most with +0), so none stands out as the last one.
-    AnswerTally.objects.filter(evaluation=evaluation).update(
-        count=F("count") + Case(*chosen, default=Value(0), output_field=IntegerField())
-        if chosen
-        else F("count")
-    )
-
-
-def _file_text(evaluation: SessionEvaluation, question: Question, text: str) -> None:
-    """Insert a comment and swap it with a uniformly chosen one of the same question (the "inside-out"
-    Fisher–Yates shuffle): whatever order the rows are read in, it is a random permutation."""
-    new = TextAnswer.objects.create(evaluation=evaluation, question=question, text=text)
-    others = list(
-        TextAnswer.objects.filter(evaluation=evaluation, question=question).values_list("pk", "text")
-    )
-    partner_pk, partner_text = others[secrets.randbelow(len(others))]
-    if partner_pk != new.pk:
-        TextAnswer.objects.filter(pk=new.pk).update(text=partner_text)
-        TextAnswer.objects.filter(pk=partner_pk).update(text=text)
-
-
 def evaluation_submit(*, user, session: Session, answers: dict, now: datetime | None = None) -> Submission:
     """Record a member's answers to a session's evaluation, once. Refused (EvaluationRefused) if they
     did not attend, have answered already, or it is closed; AnswersInvalid if answers do not fit."""
@@ -242,17 +214,15 @@ def evaluation_submit(*, user, session: Session, answers: dict, now: datetime | 
     evaluation = check_may_answer(member=member, session=session, now=now)
     questions = evaluation_questions(evaluation)
     cleaned = clean_answers(questions, answers)
+    sealed = ballot_box.seal(evaluation_id=evaluation.pk, questions=questions, answers=cleaned)
     try:
         with transaction.atomic():
-            SessionEvaluation.objects.select_for_update().filter(pk=evaluation.pk).first()
+            # The count takes the same lock, then marks the evaluation counted: no ballot after it.
+            locked = SessionEvaluation.objects.select_for_update().get(pk=evaluation.pk)
+            if locked.ballots_counted:
+                raise _closed(locked)
             submission = Submission.objects.create(evaluation=evaluation, member=member)
-            _count_answers(evaluation, questions, cleaned)
-            for question in questions:
-                value = cleaned.get(question.pk)
-                if isinstance(value, str):
-                    _file_text(evaluation, question, value)
-            # Rewrite every comment of the evaluation too, for the same reason as the counters.
-            TextAnswer.objects.filter(evaluation=evaluation).update(text=F("text"))
+            Ballot.objects.create(evaluation=evaluation, sealed=sealed)
     except IntegrityError:
         raise EvaluationRefused(
             "answered", _("You have already evaluated this session. Thank you.")

@@ -33,8 +33,13 @@ PER_PAGE = 50
 
 
 def is_shown(evaluation: SessionEvaluation, now) -> bool:
-    """The rule of `SessionResult.is_shown`, for a row of `evaluation_list` (annotated `responses`)."""
-    return now >= evaluation.closes_at and evaluation.responses >= results.min_responses()
+    """The rule of `SessionResult.is_shown`, for a row of `evaluation_list` (annotated `responses`,
+    `sealed`)."""
+    return (
+        now >= evaluation.closes_at
+        and not evaluation.sealed
+        and evaluation.responses >= results.min_responses()
+    )
 
 
 class SessionResultsView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):
