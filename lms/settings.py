@@ -6,6 +6,7 @@ database for `manage.py db_worker` (TASKS_BACKEND; `make run` starts one, tests 
 DATABASE_URL switches to PostgreSQL; REDIS_URL to the Redis channel layer and cache.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "channels",
     "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "polymorphic",
+    "axes",  # login throttling (lms/accounts/throttle.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked login into its 429 page or JSON
 ]
 
 if PRODUCTION:
@@ -206,11 +209,26 @@ EXPORTS_STALE_MINUTES = env_int("EXPORTS_STALE_MINUTES", 30)  # a job silent thi
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "lms.people.tokens.ApiTokensRevokedOnPasswordChange"},  # a new password revokes API tokens
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 5)  # a new token revokes the oldest beyond this
+# Login throttling (django-axes, lms/accounts/throttle.py): wrong passwords per account and per client
+# address; a lock lasts LOGIN_LOCK_MINUTES after the last failure, or until staff unlock it.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)  # a township hall shares one
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCK_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "lms.accounts.throttle.LoginAttemptHandler"
+AXES_LOCKOUT_CALLABLE = "lms.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "lms.accounts.views.client_ip"
+AXES_RESET_ON_SUCCESS = True  # the account's count only (the address's stays)
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login's number and address
 # Member import page (人员 → 导入党员): larger files or more rows are refused before any work.
 PEOPLE_IMPORT_MAX_BYTES = env_int("PEOPLE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 PEOPLE_IMPORT_MAX_ROWS = env_int("PEOPLE_IMPORT_MAX_ROWS", 20_000)

@@ -17,6 +17,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import timezone
 from wagtail.models import Page, Revision, Site
@@ -184,11 +185,11 @@ def test_members(seeded):
     assert Member.objects.filter(category="ordinary").count() > MEMBERS // 2
     assert Member.objects.filter(is_migrant=True).exists()
     assert Member.objects.values("branch").distinct().count() > 20
-    assert authenticate(username=generated[0].phone, password="demo") is not None
+    assert authenticate(HttpRequest(), username=generated[0].phone, password="demo") is not None
 
 
 def test_demo_logins(seeded, township1):
-    users = {username: authenticate(username=username, password="demo") for username in LOGINS}
+    users = {username: authenticate(HttpRequest(), username=username, password="demo") for username in LOGINS}
     assert all(users.values()), users
     assert all(user.first_name and not user.first_name.isascii() for user in users.values())
 

@@ -4,10 +4,12 @@ each member who cannot receive texts. Branches come from the user's scope (anoth
 
 import segno
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -15,7 +17,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
-from lms.accounts import selectors, services
+from lms.accounts import selectors, services, throttle
 from lms.people.selectors import is_staff_user, townships_managed_by
 
 SLIPS_PER_PAGE = 8  # 2 columns × 4 rows on A4: room for large print and the whole address
@@ -103,4 +105,59 @@ class SlipsViewSet(ViewSet):
         return [
             path("", SlipBranchesView.as_view(), name="index"),
             path("<int:pk>/print/", SlipPrintView.as_view(), name="print"),
+        ]
+
+
+class LockedLoginsView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Logins locked after too many wrong passwords (人员 → 登录锁定), each with an unlock button."""
+
+    template_name = "accounts/admin/locked_logins.html"
+    page_title = _("Locked logins")
+    header_icon = "lock"
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["logins"] = selectors.locked_logins_for_user(self.request.user)
+        context["addresses"] = selectors.locked_addresses_for_user(self.request.user)
+        context["lock_minutes"] = throttle.lockout_minutes()
+        context["account_limit"] = settings.AXES_FAILURE_LIMIT
+        context["address_limit"] = settings.LOGIN_FAILURES_PER_ADDRESS
+        return context
+
+
+class UnlockView(StaffOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        username = request.POST.get("username", "")
+        ip_address = request.POST.get("ip_address", "")
+        if username:
+            services.login_unlock(actor=request.user, username=username)
+            messages.success(request, gettext("Unlocked the login %(username)s.") % {"username": username})
+        elif ip_address:
+            services.address_unlock(actor=request.user, ip_address=ip_address)
+            messages.success(request, gettext("Unlocked the address %(ip)s.") % {"ip": ip_address})
+        return redirect("accounts_locked:index")
+
+
+class LockedLoginsViewSet(ViewSet):
+    name = "accounts_locked"
+    url_prefix = "accounts/locked"
+    icon = "lock"
+    menu_label = _("Locked logins")
+
+    @cached_property
+    def menu_item_class(self):
+        def is_shown(_item, request):
+            return is_staff_user(request.user)
+
+        return type("LockedLoginsMenuItem", (MenuItem,), {"is_shown": is_shown})
+
+    def get_urlpatterns(self):
+        return [
+            path("", LockedLoginsView.as_view(), name="index"),
+            path("unlock/", UnlockView.as_view(), name="unlock"),
         ]

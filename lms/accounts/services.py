@@ -26,11 +26,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from lms.accounts import ratelimits
+from lms.accounts import ratelimits, throttle
 from lms.accounts.models import SMS_PURPOSES, CodePurpose, OneTimeCode
 from lms.accounts.tasks import sms_deliver
 from lms.people.models import Branch, Member
-from lms.people.selectors import can_manage_branch, is_staff_user
+from lms.people.selectors import can_manage_branch, is_org_dept, is_staff_user, members_for_user
 from lms.people.services import validate_phone
 
 User = get_user_model()
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 SLIPS_ISSUED = "accounts.slips_issued"
+LOGIN_UNLOCKED = "accounts.login_unlocked"
 
 
 class RateLimited(Exception):
@@ -158,6 +159,7 @@ def code_redeem(*, phone: str, code: str, password: str, client_ip: str):
             )
     if matched is None:
         raise ValidationError({"code": _("The code is wrong or no longer valid. Ask for a new one.")})
+    throttle.account_failures_forget(user.get_username())  # the code proved the phone: unlock the login
     logger.info("member %s set a password with a %s code", user.pk, matched.purpose)
     return user
 
@@ -214,3 +216,30 @@ def slips_issue(*, actor, branch: Branch, only_not_activated: bool = False) -> l
         )
     logger.info("user %s printed %s activation slips for branch %s", actor.pk, len(slips), branch.pk)
     return slips
+
+
+# --- Locked logins (lms/accounts/throttle.py) ------------------------------------------------------
+
+
+def login_unlock(*, actor, username: str) -> int:
+    """End the lock on the login `username`: township staff for their townships' members, the
+    organization department for any login. Logged in the member's history. Returns the number of
+    failure records forgotten."""
+    member = members_for_user(actor).filter(user__username=username).first() if is_staff_user(actor) else None
+    if member is None and not is_org_dept(actor):
+        raise PermissionDenied(_("You may not unlock the login “%(username)s”.") % {"username": username})
+    with transaction.atomic():
+        count = throttle.account_failures_forget(username)
+        if member is not None:
+            log(instance=member, action=LOGIN_UNLOCKED, user=actor, data={"records": count})
+    logger.info("user %s unlocked login %s (%s records)", actor.pk, member.pk if member else "-", count)
+    return count
+
+
+def address_unlock(*, actor, ip_address: str) -> int:
+    """End the lock on a client address (the organization department only: it is shared)."""
+    if not is_org_dept(actor):
+        raise PermissionDenied(_("Only the organization department may unlock an address."))
+    count = throttle.address_failures_forget(ip_address)
+    logger.info("user %s unlocked address %s (%s records)", actor.pk, ip_address, count)
+    return count

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from lms.accounts.throttle import lockout_message
 from lms.people import selectors, services
 from lms.people.models import MemberCategory
-from lms.people.tokens import api_token_expiry, api_token_issue
+from lms.people.tokens import api_token_expiry, api_token_issue, api_token_revoke, bearer_value
 
 router = Router(tags=["people"])
 
@@ -109,13 +110,30 @@ class MeOut(Schema):
     schools: list[SchoolOut]
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: Message}, summary="Get a bearer token")
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: Message, 429: Message},
+    summary="Get a bearer token",
+    description="429 after too many wrong passwords for the account or from the address (see Retry-After).",
+)
 def auth_token(request, payload: TokenRequest):
     user = authenticate(request, username=payload.username, password=payload.password)
+    if getattr(request, "axes_locked_out", False):
+        return Status(429, {"detail": lockout_message()})
     if user is None or not user.is_active:
         return Status(401, {"detail": _("Wrong username or password.")})
     raw, token = api_token_issue(user=user)
     return Status(200, {"token": raw, "token_type": "bearer", "expires_at": api_token_expiry(token)})
+
+
+@router.delete(
+    "/auth/token", response={204: None, 400: Message}, summary="Revoke the bearer token of this request"
+)
+def auth_token_revoke(request):
+    if not api_token_revoke(user=request.user, raw=bearer_value(request)):
+        return Status(400, {"detail": _("This request was not made with a bearer token.")})
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, summary="The current user's profile")

@@ -1,13 +1,20 @@
 """Bearer tokens for the API, kept in Wagtail's own APIToken model (HMAC digest stored, plaintext
-shown once, revocable from the admin's user pages). We add an expiry: API_TOKEN_DAYS after creation."""
+shown once, revocable from the admin's user pages). We add an expiry (API_TOKEN_DAYS after creation),
+a cap per user (API_TOKENS_PER_USER: a new token revokes the oldest beyond it), revoking the
+caller's own token (DELETE /api/v1/auth/token), and revoking all of a user's tokens whenever their
+password changes, by whatever path (`ApiTokensRevokedOnPasswordChange`)."""
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.models import APIToken
 
 APP_TOKEN_NAME = "移动端登录"
+BEARER_PREFIX = "bearer "
 
 
 def api_token_expiry(token: APIToken):
@@ -15,22 +22,75 @@ def api_token_expiry(token: APIToken):
 
 
 def api_token_issue(*, user) -> tuple[str, APIToken]:
-    token, plaintext = APIToken.create_token(user=user, name=APP_TOKEN_NAME)
+    """A new token for `user`; their open tokens beyond the newest API_TOKENS_PER_USER - 1 are revoked
+    (the user's row is locked, so two logins at once cannot both keep a slot)."""
+    keep = max(settings.API_TOKENS_PER_USER - 1, 0)
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        open_ids = list(
+            APIToken.objects.filter(user=user, revoked_at__isnull=True)
+            .order_by("-created", "-pk")
+            .values_list("pk", flat=True)
+        )
+        if len(open_ids) > keep:
+            APIToken.objects.filter(pk__in=open_ids[keep:]).update(revoked_at=timezone.now())
+        token, plaintext = APIToken.create_token(user=user, name=APP_TOKEN_NAME)
     return plaintext, token
 
 
-def api_token_user(raw: str):
-    """The active user a raw token belongs to, or None (malformed, unknown, revoked, expired)."""
+def api_token_find(raw: str) -> APIToken | None:
+    """The open token a raw value stands for (any user), or None (malformed, unknown, revoked)."""
     if not raw or not APIToken.validate_token_format(raw):
         return None
-    token = (
+    return (
         APIToken.objects.select_related("user")
         .filter(key_hash__in=APIToken.candidate_key_hashes(raw), revoked_at__isnull=True)
         .first()
     )
+
+
+def bearer_value(request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[len(BEARER_PREFIX) :].strip() if header.lower().startswith(BEARER_PREFIX) else ""
+
+
+def api_token_user(raw: str):
+    """The active user a raw token belongs to, or None (malformed, unknown, revoked, expired)."""
+    token = api_token_find(raw)
     now = timezone.now()
     if token is None or api_token_expiry(token) <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def api_token_revoke(*, user, raw: str) -> bool:
+    """Revoke the token `raw` if it is an open token of `user`; False when there is none."""
+    token = api_token_find(raw)
+    if token is None or token.user_id != user.pk:
+        return False
+    return bool(
+        APIToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    )
+
+
+def api_tokens_revoke_all(*, user) -> int:
+    return APIToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+class ApiTokensRevokedOnPasswordChange:
+    """A password "validator" that validates nothing: Django calls `password_changed` on each of
+    AUTH_PASSWORD_VALIDATORS when a user saved after `set_password` (the member's SMS reset, Wagtail's
+    account page, staff setting a password, `changepassword`), not on a hash upgrade at login. A new
+    password then signs the user's phones out of the API, as it signs other browsers out."""
+
+    def validate(self, password, user=None):
+        return None
+
+    def password_changed(self, password, user=None):
+        if user is not None and user.pk is not None:
+            api_tokens_revoke_all(user=user)
+
+    def get_help_text(self):
+        return _("A new password signs the mobile app out on every phone.")

@@ -8,7 +8,7 @@ plain model-permission fallback, and registering a policy after that is an error
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 
-from lms.accounts.admin_views import SlipsViewSet
+from lms.accounts.admin_views import LockedLoginsViewSet, SlipsViewSet
 from lms.people.admin.import_views import MemberImportViewSet
 from lms.people.admin.viewsets import PeopleViewSetGroup
 from lms.people.models import Branch, Member, PeopleLogEntry
@@ -23,6 +23,7 @@ def register_people_viewsets():
     group = PeopleViewSetGroup()
     group.registerables.insert(1, MemberImportViewSet())  # 导入党员, right under 党员
     group.registerables.insert(2, SlipsViewSet())  # 激活单 (lms/accounts): members' first login
+    group.registerables.insert(3, LockedLoginsViewSet())  # 登录锁定 (lms/accounts): too many wrong passwords
     return group
 
 

@@ -2,6 +2,7 @@
 classroom page where township staff make their live session a sub-classroom."""
 
 import pytest
+from django.http import HttpRequest
 
 from lms.classroom import services
 from lms.classroom.models import LiveRoom, Terminal
@@ -38,7 +39,7 @@ def test_staff_create_a_terminal_that_can_log_in(client, big):
     listing = client.get(TERMINALS).content.decode()
     assert "甲村大屏" in listing and "jia-screen" in listing and "终端" in listing
     client.logout()
-    assert client.login(username="jia-screen", password="screen-pass-2026")
+    assert client.login(request=HttpRequest(), username="jia-screen", password="screen-pass-2026")  # axes
 
 
 def test_bad_input_is_explained_and_creates_nothing(client, big):
