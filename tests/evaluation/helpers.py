@@ -1,6 +1,6 @@
 """Answer sheets for the standard form, by question code."""
 
-from lms.evaluation import services
+from lms.evaluation import counting, services
 from lms.evaluation.models import RatingQuestion, TextQuestion
 
 
@@ -31,4 +31,10 @@ def answer_all(taught, overall_values, now=None, comments=None):
             answers=sheet(evaluation, overall=overall, comment=comment),
             now=now,
         )
+    return evaluation
+
+
+def close(evaluation):
+    """The sweep at the evaluation's closing time: its sealed ballots are opened and counted."""
+    counting.evaluations_count_closed(now=evaluation.closes_at)
     return evaluation

@@ -9,7 +9,7 @@ from lms.evaluation import services
 from lms.evaluation.models import AnswerTally, SessionEvaluation, Submission, TextAnswer
 from tests import factories
 from tests.attendance.conftest import attend, enrol_ahead
-from tests.evaluation.helpers import sheet
+from tests.evaluation.helpers import close, sheet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -33,6 +33,7 @@ def test_attended_member_answers_once(taught):
     assert submission.member == member and submission.evaluation == evaluation
     assert refused_reason(taught, member.user) == "answered"
     assert Submission.objects.count() == 1
+    close(evaluation)
     overall = AnswerTally.objects.get(evaluation=evaluation, question__code="overall", value=5)
     assert overall.count == 1
 

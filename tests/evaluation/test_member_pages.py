@@ -4,6 +4,7 @@ import pytest
 
 from lms.evaluation import services
 from lms.evaluation.models import AnswerTally, Submission
+from tests.evaluation.helpers import close
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,7 @@ def test_form_keeps_answers_and_marks_errors_then_records_once(client, recent):
         f"/me/evaluations/{lecture.pk}/", form_data(evaluation, overall="5", comments="很实用")
     )
     assert done.status_code == 302 and done["Location"] == f"/me/evaluations/{lecture.pk}/thanks/"
+    close(evaluation)
     assert AnswerTally.objects.get(evaluation=evaluation, question=overall, value=5).count == 1
     again = client.get(f"/me/evaluations/{lecture.pk}/")
     assert again.status_code == 409 and 'data-reason="answered"' in again.content.decode()
@@ -86,5 +88,6 @@ def test_multiple_choice_posts_a_list(client, recent):
     assert "您希望增加哪些内容" in page and 'type="checkbox"' in page
     data = form_data(evaluation) | {f"q{question.pk}": ["0", "2"]}
     assert client.post(f"/me/evaluations/{recent['lecture'].pk}/", data).status_code == 302
+    close(evaluation)
     counts = dict(AnswerTally.objects.filter(question=question).values_list("value", "count"))
     assert counts == {0: 1, 1: 0, 2: 1}

@@ -20,7 +20,7 @@ from lms.evaluation.ranking import RECTIFICATION
 from lms.people.models import TeacherCategory
 from tests import factories
 from tests.attendance.conftest import attend
-from tests.evaluation.helpers import answer_all, sheet
+from tests.evaluation.helpers import answer_all, close, sheet
 from tests.exports.helpers import download_export, file_rows
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def past(county, day: int, members: int = 6, overall=None, comments=None, teache
         "after": lambda hours: lecture.ends_at + timedelta(hours=hours),
     }
     overall = [5] * members if overall is None else overall
-    taught["evaluation"] = answer_all(taught, overall, comments=comments) if overall else None
+    taught["evaluation"] = close(answer_all(taught, overall, comments=comments)) if overall else None
     return taught
 
 
@@ -79,7 +79,7 @@ def township_b_lecture(county, teacher, day: int, answers: int = 5):
     evaluation = services.evaluation_open(session=lecture, now=now)
     for member in members:
         services.evaluation_submit(user=member.user, session=lecture, answers=sheet(evaluation), now=now)
-    return evaluation
+    return close(evaluation)
 
 
 def listed(response) -> set[int]:

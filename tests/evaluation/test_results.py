@@ -12,13 +12,15 @@ from lms.evaluation.models import DepartmentScore, ScoringScheme
 from lms.evaluation.ranking import NOT_AWARD_ELIGIBLE, RECTIFICATION, REMOVAL_RECOMMENDED, satisfaction_flags
 from tests import factories
 from tests.evaluation.conftest import make_taught
-from tests.evaluation.helpers import answer_all
+from tests.evaluation.helpers import answer_all, close
 
 pytestmark = pytest.mark.django_db
 
 
 def test_session_result_means_distributions_and_satisfaction(taught):
-    evaluation = answer_all(taught, [5, 5, 4, 3, 2, 5], comments=["好", "很好", "一般", "", "", "讲得透"])
+    evaluation = close(
+        answer_all(taught, [5, 5, 4, 3, 2, 5], comments=["好", "很好", "一般", "", "", "讲得透"])
+    )
     result = results.session_result(evaluation, now=evaluation.closes_at)
     assert result.is_shown and result.responses == 6 and result.eligible == 6
     assert result.response_rate == Decimal("100.0")
@@ -67,7 +69,7 @@ def test_removal_needs_two_consecutive_years_below_sixty():
 
 
 def test_composite_score_from_weighted_parts(taught):
-    evaluation = answer_all(taught, [5, 5, 5, 4, 3, 2])  # satisfaction 4/6; other ratings all 4
+    evaluation = close(answer_all(taught, [5, 5, 5, 4, 3, 2]))  # satisfaction 4/6; other ratings all 4
     ScoringScheme.objects.create(
         year=2026,
         satisfaction_weight=30,
@@ -94,7 +96,7 @@ def test_composite_score_from_weighted_parts(taught):
 
 def test_ranking_orders_within_category_and_compares_with_the_county(county):
     first = make_taught(county, members=5)
-    evaluation = answer_all(first, [5, 5, 5, 5, 5])
+    evaluation = close(answer_all(first, [5, 5, 5, 5, 5]))
     second_teacher = factories.TeacherFactory(name="乙老师")
     now = evaluation.closes_at
     # Without composite scores, rank by satisfaction rate; a teacher without answers gets no rank.
@@ -114,7 +116,7 @@ def test_ranking_costs_the_same_queries_for_more_teachers_and_answers(county):
         return len(queries), rows
 
     small = make_taught(county, members=5)
-    evaluation = answer_all(small, [5, 4, 5, 4, 5])
+    evaluation = close(answer_all(small, [5, 4, 5, 4, 5]))
     now = evaluation.closes_at
     few, rows = measure(2026)
     assert len(rows) == 1
@@ -122,7 +124,7 @@ def test_ranking_costs_the_same_queries_for_more_teachers_and_answers(county):
         factories.TeacherFactory()
     DepartmentScore.objects.create(teacher=small["teacher"], year=2026, score=90)
     bigger = make_taught(county, members=9, day=small["lecture"].starts_at.date() + timedelta(days=1))
-    now = answer_all(bigger, [5, 4, 3, 5, 4, 3, 5, 4, 3]).closes_at
+    now = close(answer_all(bigger, [5, 4, 3, 5, 4, 3, 5, 4, 3])).closes_at
     many, rows = measure(2026)
     assert len(rows) == 7 and sum(row.responses for row in rows) == 14
     assert many == few
