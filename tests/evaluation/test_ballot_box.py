@@ -1,19 +1,21 @@
 """The sealed ballot box: answers wait encrypted while an evaluation is open, and are counted all at once
 when it closes, so that the database alone never links an answer to a member."""
 
+import io
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
+from django.urls import reverse
 
 from lms.evaluation import ballot_box, counting, results, services
 from lms.evaluation.models import AnswerTally, Ballot, SessionEvaluation, Submission, TextAnswer
 from tests import factories
 from tests.attendance.conftest import attend, enrol_ahead
 from tests.evaluation.conftest import make_taught
-from tests.evaluation.helpers import sheet
+from tests.evaluation.helpers import answer_all, close, sheet
 from tests.services import need_postgres
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +158,7 @@ def test_a_wrong_key_cannot_open_the_box_and_the_sweep_keeps_every_ballot(taught
     assert not SessionEvaluation.objects.get(pk=evaluation.pk).ballots_counted
     assert results.session_result(evaluation, now=closed).is_counting
     with pytest.raises(CommandError, match="cannot be opened"):
-        call_command("evaluation_sweep", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("evaluation_sweep", stdout=io.StringIO())
 
     settings.EVALUATION_BALLOT_KEY = "the key of the day the members answered"
     assert counting.evaluations_count_closed(now=closed).ballots == 6
@@ -297,3 +299,19 @@ def test_a_database_observer_cannot_link_any_answer_to_a_member(county):
     assert pages, "the other evaluation's ballots are still there"
     for blob in [*blobs, probe]:
         assert not any(blob[1:33] in page for page in pages)
+
+
+def test_pages_say_the_answers_are_being_counted_until_the_sweep_has_run(client, county):
+    """Between closing and the sweep, the teacher's pages say so instead of showing empty counters."""
+    taught = make_taught(county, day=date(2026, 10, 5))  # closed a week later, before today
+    evaluation = answer_all(taught, [5, 5, 4, 4, 3, 3], comments=["联系实际"] + [""] * 5)
+    client.force_login(taught["teacher_user"])
+    session_page = reverse("evaluation_feedback:session", args=[taught["lecture"].pk])
+
+    page = client.get(session_page).content.decode()
+    assert "密封的答卷正在统计" in page and "联系实际" not in page
+    assert "已截止，正在统计" in client.get(reverse("evaluation_feedback:my_feedback")).content.decode()
+
+    close(evaluation)
+    page = client.get(session_page).content.decode()
+    assert "密封的答卷正在统计" not in page and "联系实际" in page
