@@ -33,6 +33,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
+from lms.exports.writers import formula_safe, formula_safe_text
 from lms.people import selectors
 from lms.people.admin.import_uploads import (
     UPLOAD_MINUTES,
@@ -234,7 +235,7 @@ def template_xlsx(rows: list[list[str]]) -> bytes:
     sheet = workbook.active
     sheet.title = "党员"
     for row in rows:
-        sheet.append(row)
+        sheet.append([formula_safe(cell) for cell in row])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column, width in zip("ABCDEF", (12, 16, 24, 14, 10, 16), strict=True):
@@ -243,7 +244,7 @@ def template_xlsx(rows: list[list[str]]) -> bytes:
             cell.number_format = "@"  # text: Excel keeps 11-digit phones whole
     notes = workbook.create_sheet(_("Notes"))
     for line in template_notes():
-        notes.append(line)
+        notes.append([formula_safe(cell) for cell in line])
     notes.column_dimensions["A"].width = 12
     notes.column_dimensions["B"].width = 70
     buffer = io.BytesIO()
@@ -253,7 +254,7 @@ def template_xlsx(rows: list[list[str]]) -> bytes:
 
 def template_csv(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([formula_safe_text(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 

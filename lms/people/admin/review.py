@@ -23,6 +23,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from lms.exports.admin_lists import FormulaSafeExportMixin
 from lms.people import selectors, services
 from lms.people.admin.forms import NewPoolTeacherForm, TeacherReviewFormSet, add_service_errors
 from lms.people.models import TeacherReview
@@ -179,7 +180,7 @@ class TeacherPoolReviewViewSet(ViewSet):
         return [path("", view, name="index")]
 
 
-class TeacherReviewIndexView(IndexView):
+class TeacherReviewIndexView(FormulaSafeExportMixin, IndexView):
     """The reviews recorded so far; they change only through the yearly review."""
 
     def get_base_queryset(self):

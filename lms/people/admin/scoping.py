@@ -19,6 +19,8 @@ from wagtail.admin.views import generic
 from wagtail.admin.views.generic import history, usage
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from lms.exports.admin_lists import FormulaSafeExportMixin
+
 ANY_ACTION = ("add", "change", "delete", "view")
 
 
@@ -27,7 +29,7 @@ class ScopedObjectsMixin:
         return self.permission_policy.instances_user_has_any_permission_for(self.request.user, list(actions))
 
 
-class ScopedIndexView(ScopedObjectsMixin, generic.IndexView):
+class ScopedIndexView(FormulaSafeExportMixin, ScopedObjectsMixin, generic.IndexView):
     def get_base_queryset(self):
         return self.scoped_queryset(self.any_permission_required)
 

@@ -11,6 +11,7 @@ from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from lms.exports.admin_lists import FormulaSafeIndexView
 from lms.people import selectors
 from lms.people.admin.forms import BranchAdminForm, MemberAdminForm
 from lms.people.admin.members import MemberCreateView, MemberEditView, MemberIndexView, migrant_cell
@@ -140,6 +141,7 @@ class MemberViewSet(ScopedModelViewSet):
 
 
 class TeacherViewSet(ModelViewSet):
+    index_view_class = FormulaSafeIndexView  # exported cells never run as formulas
     """Staff view the pool (they book from it); the organization department changes it.
     Both follow from the role groups' model permissions, so the default policy applies."""
 
