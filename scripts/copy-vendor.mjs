@@ -6,7 +6,13 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const vendor = join(root, "lms", "static", "vendor");
-const files = [["htmx.org/dist/htmx.min.js", "htmx.min.js"]];
+const files = [
+  ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
+  // The live room's client of the Janus media server (a classic script: the global `Janus`), and the
+  // WebRTC adapter it expects as the global `adapter`.
+  ["janus-gateway/npm/src/janus.js", "janus.js"],
+  ["webrtc-adapter/out/adapter.js", "adapter.js"],
+];
 
 mkdirSync(vendor, { recursive: true });
 for (const [source, target] of files) {
