@@ -125,9 +125,11 @@ async def hold_room(stack, phone: Phone, cookie: str) -> None:
             reason = f"closed {ws.close_code}"
             phone.ended = phone.ended or ws.close_code == 4000
         except (OSError, TimeoutError, websockets.WebSocketException) as error:
-            reason = type(error).__name__ + (
-                f" {error.response.status_code}" if hasattr(error, "response") else ""
-            )
+            if isinstance(error, websockets.ConnectionClosed):  # closed by the server, or dropped
+                reason = f"closed {error.rcvd.code}" if error.rcvd else "dropped"
+            else:  # refused before the handshake (HTTP status), or no answer
+                status = getattr(getattr(error, "response", None), "status_code", "")
+                reason = f"{type(error).__name__} {status}".strip()
         closed = real_time()
         phone.in_room.clear()
         if welcomed:
