@@ -5,8 +5,8 @@ Every school (the city school and each township school) has two collections:
 - its **restricted** collection (named after the school, a child of the root), private by default:
   a view restriction lets in only the school's staff group, the staff groups of the schools above it
   (the city school over its townships) and the organization department;
-- its **public** collection, under "公开资料" (public materials), for what course and school pages
-  show to anyone: no view restriction.
+- its **public** collection, "<school>（公开）" under "（公开资料）" (public materials), for what
+  course and school pages show to anyone: no view restriction.
 
 The school's staff group and the staff groups above it get the collection permissions (add, change,
 choose) on both, so township staff upload, change and choose only their own school's files; the
@@ -21,7 +21,11 @@ from courses.models import CitySchoolPage, TownshipSchoolPage
 from lms.people.roles import SCHOOL_COLLECTION_PERMISSIONS, Role
 from lms.people.services import school_collection_ensure, school_group_name
 
-PUBLIC_ROOT_NAME = "公开资料"
+# Collections are kept sorted by name, and the upload page preselects the first one offered: the
+# full-width bracket sorts after every Chinese or Latin school name, so a school's restricted
+# collection comes first and an upload stays private unless staff choose the public one.
+PUBLIC_ROOT_NAME = "（公开资料）"
+PUBLIC_SUFFIX = "（公开）"
 
 
 def _grant_collection_permissions(group: Group, collection: Collection) -> None:
@@ -44,8 +48,9 @@ def public_root_ensure() -> Collection:
 
 def school_public_collection_ensure(school: Page) -> Collection:
     parent = public_root_ensure()
-    existing = parent.get_children().filter(name=school.title).first()
-    return existing or parent.add_child(name=school.title)
+    name = f"{school.title}{PUBLIC_SUFFIX}"
+    existing = parent.get_children().filter(name=name).first()
+    return existing or parent.add_child(name=name)
 
 
 def _staff_groups_over(school: Page) -> list[Group]:
