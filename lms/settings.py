@@ -268,6 +268,24 @@ CLASSROOM_STUN_URLS = env_list("CLASSROOM_STUN_URLS")
 CLASSROOM_TURN_URLS = env_list("CLASSROOM_TURN_URLS")
 CLASSROOM_TURN_SECRET = env_str("CLASSROOM_TURN_SECRET")
 CLASSROOM_TURN_TTL_HOURS = env_int("CLASSROOM_TURN_TTL_HOURS", 12)
+# Janus media server (lms/classroom/janus.py). Unset JANUS_URL: video goes browser to browser (mesh,
+# the embedded default of `make run`). Set: every live room's video goes through Janus's VideoRoom.
+# JANUS_URL is Janus's HTTP API as Django reaches it (http://127.0.0.1:8088/janus), JANUS_PUBLIC_URL as
+# browsers reach it (wss://lms.example.org/janus/ through nginx; default JANUS_URL). The three secrets
+# are Janus's own settings: `api_secret` (janus.jcfg, Django's calls), `token_auth_secret` (janus.jcfg
+# with token_auth = true: participants' signed tokens) and VideoRoom's `admin_key` (only Django creates
+# rooms). JANUS_INSTANCES (for the township cascade): JSON {"name": {"url": ..., "public_url": ...}}.
+JANUS_URL = env_str("JANUS_URL")
+JANUS_PUBLIC_URL = env_str("JANUS_PUBLIC_URL")
+JANUS_API_SECRET = env_str("JANUS_API_SECRET")
+JANUS_TOKEN_SECRET = env_str("JANUS_TOKEN_SECRET")
+JANUS_ADMIN_KEY = env_str("JANUS_ADMIN_KEY")
+JANUS_INSTANCES = env_str("JANUS_INSTANCES")
+# A participant's token opens Janus sessions until its session ends (and the sweep's grace), and at least
+# this long. (Janus checks it on every request, keepalives too: it must last the whole class.)
+JANUS_TOKEN_MINUTES = env_int("JANUS_TOKEN_MINUTES", 30)
+JANUS_BITRATE = env_int("JANUS_BITRATE", 1_000_000)  # a room's publisher sends at most this many bit/s
+JANUS_TIMEOUT_SECONDS = env_int("JANUS_TIMEOUT_SECONDS", 5)  # Django's calls to Janus give up after this
 
 # --- Teacher evaluation -----------------------------------------------------------------------------
 EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end
