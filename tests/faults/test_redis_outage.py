@@ -40,7 +40,7 @@ BEFORE, OUTAGE = 6.0, 4.0
 AFTER = float(os.environ.get("FAULTS_LIVE_SECONDS", "6"))
 RECONNECT_PAUSE = 1.0
 BACK_WITHIN = 30.0  # seconds after Redis is back by which every member is in the room again
-SLACK = 1.5  # seconds per connection the server's reckoning may differ from the phone's
+SLACK = 2.0  # seconds per connection the server's reckoning may differ from the phone's
 
 
 def real_time() -> float:
