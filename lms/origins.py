@@ -50,7 +50,7 @@ def _trusted(origin: tuple[str, str, int]) -> bool:
         found = _origin(trusted.replace("://*.", "://", 1))
         if found is None or found[0] != scheme or found[2] != port:
             continue
-        if host == found[1] or (wildcard and host.endswith("." + found[1])):
+        if host.endswith("." + found[1]) if wildcard else host == found[1]:
             return True
     return False
 
