@@ -4,8 +4,10 @@ The classroom protocol (consumers.py) is the same whatever carries the media. Th
 announces itself (`media.publish`), each viewer asks for the stream (`media.request`), and the two
 ends exchange SDP offers and answers (`media.signal`) addressed by connection. In mesh mode (the
 embedded default) the viewer's other end is the publisher's browser, which uploads one stream per
-viewer, so a room admits at most CLASSROOM_MESH_VIEWERS viewers. A media server (Janus) takes the
-publisher's place as every viewer's peer without changing these messages.
+viewer, so a room admits at most CLASSROOM_MESH_VIEWERS viewers. With a media server (Janus,
+JANUS_URL set) the publisher sends once to Janus and every viewer receives from Janus: `welcome`
+carries `media` (the mode; for Janus its URL, the room and the participant's tokens, see janus.py),
+the publisher's payload its Janus feed id, and `media.request`/`media.signal` are not used.
 
 All media state lives on the stage room (the big classroom), which sub-classrooms share."""
 
@@ -18,11 +20,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lms.classroom import janus
 from lms.classroom.models import LiveRoom, MediaMode, MediaViewer, PresenceInterval
 from lms.classroom.services import PRESENCE_STALE_SECONDS
+from lms.scheduling.models import Session
 
 SOURCES = ("camera", "screen")
 PUBLISHERS = ("teacher", "staff")
@@ -113,10 +118,8 @@ def view(*, stage: LiveRoom, user, connection: str, now: datetime | None = None)
         raise ValidationError(_("No one is sending video yet."))
     if stage.publisher_connection == connection:
         raise ValidationError(_("You are the one sending the video."))
-    if stage.media == MediaMode.JANUS:
-        raise ValidationError(
-            _("This room's video goes through the media server, which this site has not set up.")
-        )
+    if janus.enabled():
+        raise ValidationError(_("This room's video goes through the media server; reload the page."))
     if MediaViewer.objects.filter(room=stage, connection=connection).exists():
         return stage.publisher_connection
     limit = settings.CLASSROOM_MESH_VIEWERS
@@ -163,4 +166,58 @@ def publisher_payload(stage: LiveRoom) -> dict | None:
         "peer": stage.publisher_connection,
         "name": user.get_full_name() or user.get_username(),
         "source": stage.publisher_source,
+        "feed": feed_id(stage.publisher_connection),
+    }
+
+
+def feed_id(connection: str) -> int:
+    """The publisher's id in the Janus room, from its connection (below 2⁵³, exact in JavaScript)."""
+    return int.from_bytes(hashlib.sha256(connection.encode()).digest()[:6], "big") or 1
+
+
+# --- The media server ----------------------------------------------------------------------------
+
+
+def media_server_ready(stage: LiveRoom) -> bool:
+    """With Janus: the stage's Janus room exists (created now if needed). A network call, made
+    outside any transaction; False (and logged) when Janus cannot be reached."""
+    if not janus.enabled():
+        return False
+    try:
+        janus.room_ensure(stage.pk, description=f"live room {stage.pk}")
+    except janus.JanusError:
+        janus.logger.exception("Janus room %s could not be created", stage.pk)
+        return False
+    return True
+
+
+def client_media(*, room: LiveRoom, stage: LiveRoom, ready: bool, now: datetime | None = None) -> dict:
+    """How this participant's page gets its video (the `media` of `welcome`): browser to browser, or
+    through Janus with its URL, the room, a signed token that expires when the class is over (and
+    the sweep's grace), and the room's token."""
+    if not janus.enabled():
+        return {"mode": MediaMode.MESH.value}
+    if not ready:
+        return {
+            "mode": MediaMode.JANUS.value,
+            "error": _(
+                "The video server cannot be reached just now. Chat, hands and polls work; "
+                "reload the page in a minute."
+            ),
+        }
+    if stage.media != MediaMode.JANUS:
+        LiveRoom.objects.filter(pk=stage.pk).update(media=MediaMode.JANUS)
+        stage.media = MediaMode.JANUS
+    now = now or timezone.now()
+    ends = Session.objects.filter(live_room__in={room.pk, stage.pk}).aggregate(last=Max("ends_at"))["last"]
+    expires = max(
+        now + timedelta(minutes=settings.JANUS_TOKEN_MINUTES),
+        (ends or now) + timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES),
+    )
+    return {
+        "mode": MediaMode.JANUS.value,
+        "url": janus.instance_for(stage.pk).public_url,
+        "room": stage.pk,
+        "token": janus.signed_token(int(expires.timestamp())),
+        "room_token": janus.room_token(stage.pk),
     }

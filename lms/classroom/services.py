@@ -9,6 +9,7 @@ after the end closes where it starts) and each member is credited on their own."
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,10 +22,12 @@ from django.utils.translation import gettext as _
 
 from courses.models import CitySchoolPage, TeachingPointPage, TownshipSchoolPage
 from lms.attendance.services import attendance_credit_live
+from lms.classroom import janus
 from lms.classroom.minutes import present_minutes
 from lms.classroom.models import (
     ChatMessage,
     LiveRoom,
+    MediaMode,
     Poll,
     PollVote,
     PresenceInterval,
@@ -298,6 +301,8 @@ def _room_close(room: LiveRoom, now: datetime) -> int:
         if each.ended_at is None:
             each.ended_at = now
             each.save(update_fields=["ended_at"])
+        if each.media == MediaMode.JANUS and each.parent_id is None:  # its Janus room goes, once committed
+            transaction.on_commit(partial(janus.room_close, each.pk), robust=True)
         intervals_close(PresenceInterval.objects.filter(room=each), now)
         credited += live_attendance_close(room=each, now=now)
     return credited
