@@ -20,8 +20,9 @@ Messages are JSON objects with a `type`. From the client:
   "sdp": "..."}}` between the publisher and an admitted viewer (complete SDP, candidates included).
 From the server:
 - `welcome` (your role, your `peer` id, participants, chat history, whether chat is muted, raised
-  hands, the current poll, who publishes video, the ICE servers) on connecting, so a returning
-  participant catches up;
+  hands, the current poll, who publishes video, the ICE servers, and `media`: how video comes, `mesh`
+  or `janus` with the server's URL, the room and the participant's tokens, see media.py) on
+  connecting, so a returning participant catches up;
 - `participant` (one person's entry, or `null` when their last connection left; to the teacher and
   staff only, who also get the whole list in `welcome`; coalesced: sent after presence is written,
   about once a second, once per person who changed meanwhile), `chat.message`,
@@ -49,6 +50,7 @@ built from its id only.
 import contextlib
 import time
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -61,7 +63,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from lms.classroom import batching, guard, media, presence, selectors, services
+from lms.classroom import batching, guard, janus, media, presence, selectors, services
 from lms.classroom.hub import Outbox, hub_for, room_group
 from lms.classroom.models import LiveRoom, PresenceState
 
@@ -98,6 +100,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
     group = None  # the stage's group while this connection is in the room
     closed = False  # once closed (by either side) nothing more is sent
     moderator = False
+    media_ready = False  # with Janus: the room exists there
     outbox = None
     publishing = False  # this connection sent video: leaving stops it
     viewing = False  # this connection holds a viewer place: leaving frees it
@@ -171,6 +174,10 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         self.group, self.outbox = room_group(self.stage.pk), outbox
         await self.accept()
         self._presence(PresenceState.PRESENT)
+        # With Janus, its room exists before anyone is told to use it (a network call: not on the loop).
+        self.media_ready = janus.enabled() and await sync_to_async(
+            media.media_server_ready, thread_sensitive=False
+        )(self.stage)
         state = await self._state()
         self.outbox.skip_chat = {line["id"] for line in state["chat"]}
         await self.send_json({"type": "welcome", "role": self.role, **state})
@@ -524,6 +531,9 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
                 lambda: selectors.room_state(self.stage, moderator=self.moderator),
             ),
             "ice_servers": media.ice_servers(self.user),
+            "media": media.client_media(
+                room=self.room, stage=self.stage, user=self.user, ready=self.media_ready
+            ),
             "ping_seconds": services.PING_SECONDS,
         }
 

@@ -94,10 +94,10 @@ def room_token(room_id: int) -> str:
     return salted_hmac("lms.classroom.janus.room-token", str(room_id), algorithm="sha256").hexdigest()[:32]
 
 
-def signed_token(expires_at: int, secret: str | None = None) -> str:
-    """A Janus token signed with `token_auth_secret` (HMAC-SHA1 of "expiry,janus,plugin"), good for
-    the VideoRoom plugin until `expires_at` (a Unix time)."""
-    data = f"{int(expires_at)},janus,{VIDEOROOM}"
+def signed_token(expires_at: int, user_id: int | None = None, secret: str | None = None) -> str:
+    """A Janus token signed with `token_auth_secret` (HMAC-SHA1 of "expiry,janus,plugin[,user]"), good
+    for the VideoRoom plugin until `expires_at` (a Unix time); the user's id makes it theirs."""
+    data = f"{int(expires_at)},janus,{VIDEOROOM}" + (f",lms-user-{user_id}" if user_id else "")
     key = (secret if secret is not None else settings.JANUS_TOKEN_SECRET).encode()
     signature = base64.b64encode(hmac.new(key, data.encode(), hashlib.sha1).digest()).decode()
     return f"{data}:{signature}"

@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lms.classroom import janus
+from lms.classroom import batching, janus
 from lms.classroom.models import LiveRoom, MediaMode, MediaViewer, PresenceInterval
 from lms.classroom.services import PRESENCE_STALE_SECONDS
 from lms.scheduling.models import Session
@@ -191,7 +191,7 @@ def media_server_ready(stage: LiveRoom) -> bool:
     return True
 
 
-def client_media(*, room: LiveRoom, stage: LiveRoom, ready: bool, now: datetime | None = None) -> dict:
+def client_media(*, room: LiveRoom, stage: LiveRoom, user, ready: bool, now: datetime | None = None) -> dict:
     """How this participant's page gets its video (the `media` of `welcome`): browser to browser, or
     through Janus with its URL, the room, a signed token that expires when the class is over (and
     the sweep's grace), and the room's token."""
@@ -209,7 +209,12 @@ def client_media(*, room: LiveRoom, stage: LiveRoom, ready: bool, now: datetime 
         LiveRoom.objects.filter(pk=stage.pk).update(media=MediaMode.JANUS)
         stage.media = MediaMode.JANUS
     now = now or timezone.now()
-    ends = Session.objects.filter(live_room__in={room.pk, stage.pk}).aggregate(last=Max("ends_at"))["last"]
+    ends = batching.trip_memo(  # read once for everyone entering together
+        ("janus_ends", room.pk, stage.pk),
+        lambda: Session.objects.filter(live_room__in={room.pk, stage.pk}).aggregate(last=Max("ends_at"))[
+            "last"
+        ],
+    )
     expires = max(
         now + timedelta(minutes=settings.JANUS_TOKEN_MINUTES),
         (ends or now) + timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES),
@@ -218,6 +223,6 @@ def client_media(*, room: LiveRoom, stage: LiveRoom, ready: bool, now: datetime 
         "mode": MediaMode.JANUS.value,
         "url": janus.instance_for(stage.pk).public_url,
         "room": stage.pk,
-        "token": janus.signed_token(int(expires.timestamp())),
+        "token": janus.signed_token(int(expires.timestamp()), user_id=user.pk),
         "room_token": janus.room_token(stage.pk),
     }

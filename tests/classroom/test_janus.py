@@ -77,7 +77,7 @@ def test_the_room_is_created_in_janus_with_a_secret_when_the_first_participant_e
     stage = lecture["room"]
     assert media.media_server_ready(stage)
     assert client(with_janus).room_exists(stage.pk)
-    welcome = media.client_media(room=stage, stage=stage, ready=True)
+    welcome = media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=True)
     assert welcome["mode"] == "janus" and welcome["room"] == stage.pk
     assert welcome["url"] == with_janus.public_url
     stage.refresh_from_db()
@@ -103,7 +103,7 @@ def test_the_room_is_created_in_janus_with_a_secret_when_the_first_participant_e
 def test_janus_refuses_tokens_django_did_not_issue(with_janus, lecture):
     stage = lecture["room"]
     media.media_server_ready(stage)
-    welcome = media.client_media(room=stage, stage=stage, ready=True)
+    welcome = media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=True)
     browser = Browser(with_janus)
 
     now = int(with_janus.now())  # as Janus's clock has it
@@ -127,11 +127,15 @@ def test_janus_refuses_tokens_django_did_not_issue(with_janus, lecture):
 def test_the_token_lasts_the_class_and_no_longer_than_needed(with_janus, lecture, settings):
     stage = lecture["room"]
     session = lecture["lecture"]
-    welcome = media.client_media(room=stage, stage=stage, ready=True, now=lecture["at"](0))
+    welcome = media.client_media(
+        room=stage, stage=stage, user=lecture["member_a"].user, ready=True, now=lecture["at"](0)
+    )
     expires = int(welcome["token"].split(",")[0])
     grace = timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES)
     assert expires == int((session.ends_at + grace).timestamp())
-    late = media.client_media(room=stage, stage=stage, ready=True, now=session.ends_at + grace)
+    late = media.client_media(
+        room=stage, stage=stage, user=lecture["member_a"].user, ready=True, now=session.ends_at + grace
+    )
     minimum = session.ends_at + grace + timedelta(minutes=settings.JANUS_TOKEN_MINUTES)
     assert int(late["token"].split(",")[0]) == int(minimum.timestamp())
 
@@ -139,8 +143,8 @@ def test_the_token_lasts_the_class_and_no_longer_than_needed(with_janus, lecture
 def test_the_janus_room_is_gone_after_the_class_ends(with_janus, lecture, django_capture_on_commit_callbacks):
     stage = lecture["room"]
     media.media_server_ready(stage)
-    media.client_media(room=stage, stage=stage, ready=True)
-    welcome = media.client_media(room=stage, stage=stage, ready=True)
+    media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=True)
+    welcome = media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=True)
     assert client(with_janus).room_exists(stage.pk)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -157,7 +161,7 @@ def test_an_unreachable_janus_is_said_and_the_class_goes_on(settings, lecture):
     janus._known_rooms.clear()
     stage = lecture["room"]
     assert not media.media_server_ready(stage)
-    welcome = media.client_media(room=stage, stage=stage, ready=False)
+    welcome = media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=False)
     assert welcome["mode"] == "janus" and "reload" in welcome["error"]
     services.room_end(actor=lecture["teacher_user"], room=stage)  # ending does not wait for Janus
 
@@ -166,7 +170,9 @@ def test_without_janus_url_video_stays_browser_to_browser(settings, lecture):
     settings.JANUS_URL = ""
     stage = lecture["room"]
     assert not media.media_server_ready(stage)
-    assert media.client_media(room=stage, stage=stage, ready=False) == {"mode": "mesh"}
+    assert media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=False) == {
+        "mode": "mesh"
+    }
     stage.refresh_from_db()
     assert stage.media == MediaMode.MESH
 
