@@ -158,7 +158,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lms.cache.TolerantRedisCache",  # pages go on while Redis is down
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "lms"),
             # A Redis that is down or stuck fails a cache call within a second or two, not never.
@@ -182,9 +182,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Logins are read from Redis (written through to the database), so a page or a sign-in does not ask
 # PostgreSQL for the session first. Not with the in-memory cache: each process would keep its own
-# copy, and a logout in one would not reach the others. lms.sessions is Django's cached_db that
-# keeps reading logins from the database while Redis is down (pages stay up, not 500).
-SESSION_ENGINE = "lms.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+# copy, and a logout in one would not reach the others. While Redis is down they are read from the
+# database (the cache above treats a failure as a miss).
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 
 # Background work. TASKS_BACKEND=database (development and production): tasks wait in the database
 # (django-tasks-db) for `manage.py db_worker`, which `make run` starts next to the server and deploy/

@@ -1,0 +1,93 @@
+"""Django's Redis cache, with pages working on while Redis is down.
+
+Wagtail reads its site root paths from the cache on every page that links to a page, and sessions
+(`cached_db`) write their copy back after reading the database, so with Redis stopped every page
+of a logged-in member (and every websocket handshake) answered 500. Django's own Redis backend
+raises on any failure (it has no setting to ignore them), so this one treats a failed read as a
+miss and a failed write as not written, logged (once a minute at most, not once per page).
+Counters (`incr`, `decr`) still raise: a limit that silently stopped counting would let everything
+through. Cache calls time out after the seconds in OPTIONS (lms/settings.py), so a stuck Redis
+costs a page that long, not forever.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+LOG_EVERY_SECONDS = 60
+FAILURES = (RedisError, OSError)
+
+
+class TolerantRedisCache(RedisCache):
+    last_logged = 0.0
+
+    def _failed(self, action: str) -> None:
+        now = time.monotonic()
+        if now - TolerantRedisCache.last_logged >= LOG_EVERY_SECONDS:
+            TolerantRedisCache.last_logged = now
+            logger.warning("Redis cache unreachable (%s); pages go on without it", action, exc_info=True)
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except FAILURES:
+            self._failed("get")
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except FAILURES:
+            self._failed("get_many")
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return super().has_key(key, version)
+        except FAILURES:
+            self._failed("has_key")
+            return False
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except FAILURES:  # not added: a lock taken with add() is refused, not granted
+            self._failed("add")
+            return False
+
+    def set(self, *args, **kwargs):
+        try:
+            super().set(*args, **kwargs)
+        except FAILURES:
+            self._failed("set")
+
+    def set_many(self, data, *args, **kwargs):
+        try:
+            return super().set_many(data, *args, **kwargs)
+        except FAILURES:
+            self._failed("set_many")
+            return list(data)
+
+    def touch(self, *args, **kwargs):
+        try:
+            return super().touch(*args, **kwargs)
+        except FAILURES:
+            self._failed("touch")
+            return False
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except FAILURES:  # a logout's copy of the session stays there until Redis restarts empty
+            self._failed("delete")
+            return False
+
+    def delete_many(self, keys, version=None):
+        try:
+            super().delete_many(keys, version)
+        except FAILURES:
+            self._failed("delete_many")
