@@ -8,7 +8,12 @@ order (`ctid`), nor their keys tell whose they are.
 
 On PostgreSQL the box table is then rewritten with `VACUUM FULL` (outside the transaction): a plain
 VACUUM only marks the deleted ballots' space reusable and leaves their bytes on the pages until
-something overwrites them; VACUUM FULL copies the live rows to a new file and drops the old one.
+something overwrites them; VACUUM FULL copies the live rows to a new file and drops the old one. But
+it copies deleted rows too while some transaction might still see them, and its own snapshot counts:
+one transaction left open anywhere on the server (another database included) keeps them. So the
+rewrite first waits (a bounded time) until every transaction running at the count has ended and no
+session of this database holds an older snapshot, then checks that the new file holds no more rows
+than the table shows.
 
 A ballot the key does not open stops its evaluation's count: nothing is counted, deleted or marked,
 the error says what to do, and the next sweep tries again (once the key is restored).
@@ -16,6 +21,7 @@ the error says what to do, and the next sweep tries again (once the key is resto
 
 import logging
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +55,7 @@ class CountReport:
     counted: list[int] = field(default_factory=list)  # evaluations whose ballots were counted
     ballots: int = 0
     refused: list[BallotsUnreadable] = field(default_factory=list)
+    box_rewritten: bool | None = None  # None: nothing to rewrite (or not PostgreSQL)
 
 
 def _tallies_add(evaluation: SessionEvaluation, counts: Counter) -> None:
@@ -135,19 +142,61 @@ def evaluations_count_closed(*, now: datetime | None = None) -> CountReport:
             report.refused.append(error)
             continue
         report.counted.append(evaluation_id)
-    if report.ballots:
+    if report.ballots and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        report.box_rewritten = ballot_box_rewrite()
+    elif report.ballots:
         ballot_box_vacuum()
     return report
+
+
+REWRITE_PATIENCE_SECONDS = 30
 
 
 def ballot_box_vacuum() -> None:
     """Rewrite the box table on PostgreSQL once the current transaction (if any) has committed, so that
     no deleted ballot survives on its pages."""
-    if connection.vendor != "postgresql":
-        return
+    if connection.vendor == "postgresql":
+        transaction.on_commit(ballot_box_rewrite)
 
-    def vacuum():
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM FULL {connection.ops.quote_name(Ballot._meta.db_table)}")
 
-    transaction.on_commit(vacuum)
+def _older_transactions_running(cursor, horizon: int) -> bool:
+    """Whether a transaction that started before `horizon` (an xid8) still runs on the server, or a
+    session of this database still holds a snapshot from before it."""
+    cursor.execute(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) < %s::text::xid8 OR EXISTS ("
+        " SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_xmin IS NOT NULL AND age(backend_xmin) > age(%s::text::xid))",
+        [str(horizon), str(horizon % 2**32)],
+    )
+    return cursor.fetchone()[0]
+
+
+def ballot_box_rewrite(patience: float = REWRITE_PATIENCE_SECONDS) -> bool:
+    """VACUUM FULL the box table (outside any transaction) so that no deleted ballot is kept. False,
+    and an error logged, if an older transaction kept some past `patience` seconds: the next count
+    rewrites the table again."""
+    table = Ballot._meta.db_table
+    deadline = time.monotonic() + patience
+    pause = 0.1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+        horizon = int(cursor.fetchone()[0])  # the first transaction id after the count
+        while True:
+            waited_enough = time.monotonic() >= deadline
+            if waited_enough or not _older_transactions_running(cursor, horizon):
+                cursor.execute(f"VACUUM FULL {connection.ops.quote_name(table)}")
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+                kept, live = cursor.fetchone()[0], Ballot.objects.count()
+                if kept <= live:
+                    return True
+                if waited_enough:
+                    break
+            time.sleep(pause)
+            pause = min(pause * 2, 2)
+    logger.error(
+        "%s deleted ballot row version(s) are still kept in %s by an older open transaction; "
+        "they go with the next count's VACUUM FULL.",
+        kept - live,
+        table,
+    )
+    return False

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from lms.evaluation import services
-from lms.evaluation.models import AnswerTally, SessionEvaluation, Submission, TextAnswer
+from lms.evaluation.models import AnswerTally, Ballot, SessionEvaluation, Submission, TextAnswer
 from tests import factories
 from tests.attendance.conftest import attend, enrol_ahead
 from tests.evaluation.helpers import close, sheet
@@ -164,5 +164,7 @@ def test_simultaneous_submissions_lose_and_duplicate_nothing(county):
     assert len(errors) == 8
     assert {error.reason for error in errors} == {"answered"}
     assert Submission.objects.filter(evaluation=evaluation).count() == 8
+    assert Ballot.objects.filter(evaluation=evaluation).count() == 8
+    close(evaluation)
     assert AnswerTally.objects.get(evaluation=evaluation, question__code="overall", value=5).count == 8
     assert TextAnswer.objects.filter(evaluation=evaluation).count() == 8

@@ -266,7 +266,7 @@ def test_a_database_observer_cannot_link_any_answer_to_a_member(county):
         assert any(probe in page for page in _pages(Ballot._meta.db_table))
 
     report = counting.evaluations_count_closed(now=evaluation.closes_at)
-    assert report.counted == [evaluation.pk] and report.ballots == 6
+    assert report.counted == [evaluation.pk] and report.ballots == 6 and report.box_rewritten
     assert Ballot.objects.filter(evaluation=other).count() == 2
 
     # xmin: every counter and comment of the evaluation was written by the one counting transaction,
