@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from lms.people.tokens import api_token_user
@@ -22,7 +22,48 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+# Answers any route may give besides those it declares: from authentication (401), the global
+# PermissionDenied handler (403), input validation (422) and the NUL-byte guard in front of every
+# route (400, lms/middleware.py). Added to the OpenAPI schema so clients and schemathesis know them.
+DETAIL = {"type": "string"}
+ERRORS_BY_FIELD = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+COMMON_ANSWERS = {
+    400: (
+        "The request is not valid (e.g. a NUL character in a parameter).",
+        {"detail": DETAIL, "errors": ERRORS_BY_FIELD},
+    ),
+    401: ("Authentication required.", {"detail": DETAIL}),
+    403: ("The user may not do this.", {"detail": DETAIL}),
+    422: (
+        "A parameter or the body does not match the schema; `errors` lists each problem.",
+        {"detail": DETAIL, "errors": {"type": "array", "items": {"type": "object"}}},
+    ),
+}
+
+
+class DocumentedAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                add_common_answers(operation)
+        return schema
+
+
+def add_common_answers(operation: dict) -> None:
+    has_input = bool(operation.get("parameters") or operation.get("requestBody"))
+    authenticated = bool(operation.get("security"))
+    for status, (description, properties) in COMMON_ANSWERS.items():
+        applies = {400: has_input, 401: authenticated, 403: authenticated, 422: has_input}[status]
+        if applies and status not in operation["responses"] and str(status) not in operation["responses"]:
+            body = {"type": "object", "properties": properties, "required": list(properties)}
+            operation["responses"][status] = {
+                "description": description,
+                "content": {"application/json": {"schema": body}},
+            }
+
+
+api = DocumentedAPI(
     title="三级党校培训平台 API",
     version="1.0.0",
     urls_namespace="api-v1",
@@ -37,6 +78,17 @@ def on_authentication_error(request, exc):
     return api.create_response(
         request, {"detail": _("Authentication required: log in or send a valid bearer token.")}, status=401
     )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    """Ninja's own refusals (a body that is not JSON, a failed CSRF check): a 400 says what was wrong
+    in the same shape as every other 400."""
+    if exc.status_code != 400:
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    detail = _("The request body is not valid JSON.")
+    body = {"detail": detail, "errors": {"body": [detail]}, "reason": "invalid_body"}
+    return api.create_response(request, body, status=400)
 
 
 @api.exception_handler(ValidationError)

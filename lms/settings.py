@@ -6,10 +6,15 @@ database for `manage.py db_worker` (TASKS_BACKEND; `make run` starts one, tests 
 DATABASE_URL switches to PostgreSQL; REDIS_URL to the Redis channel layer and cache.
 """
 
+import json
+from base64 import b64encode
 from datetime import timedelta
+from hashlib import sha256
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from lms.env import env_bool, env_int, env_list, env_str
@@ -85,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.middleware.ChineseFirstLocaleMiddleware",
+    "lms.middleware.HostileInputMiddleware",  # 400 for NUL bytes and out-of-range values
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -97,6 +103,16 @@ MIDDLEWARE = [
 if PRODUCTION:
     # uvicorn serves collected static files itself when nginx does not (see deploy/).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Content-Security-Policy and Permissions-Policy headers (production, or SECURITY_HEADERS=1); the admin
+# and the live room get their exceptions from lms.middleware.SecurityHeaderExceptionsMiddleware.
+SECURITY_HEADERS = env_bool("SECURITY_HEADERS", PRODUCTION)
+if SECURITY_HEADERS:
+    MIDDLEWARE[1:1] = [
+        "csp.middleware.CSPMiddleware",
+        "django_permissions_policy.PermissionsPolicyMiddleware",
+        "lms.middleware.SecurityHeaderExceptionsMiddleware",
+    ]
 
 ROOT_URLCONF = "lms.urls"
 
@@ -363,6 +379,52 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Scripts: our own files, inline ones only with the request's nonce (`nonce="{{ request.csp_nonce }}"`),
+# and the few inline event handlers below by their hash. Styles may be inline (templates use <style>).
+CSP_INLINE_HANDLERS = ["window.print()", "this.select()", "this.form.submit()"]
+# Browsers in the live room talk to Janus directly (lms/classroom/janus.py), perhaps on another origin.
+
+
+def _janus_browser_origins() -> list[str]:
+    try:
+        instances = json.loads(JANUS_INSTANCES or "{}").values()
+        urls = [JANUS_PUBLIC_URL or JANUS_URL] + [i.get("public_url") or i.get("url") for i in instances]
+    except (ValueError, AttributeError):  # lms/classroom/janus.py says what is wrong with it
+        urls = [JANUS_PUBLIC_URL or JANUS_URL]
+    schemes = {"http": ("http", "ws"), "https": ("https", "wss")}
+    return [
+        f"{scheme}://{url.netloc}"
+        for url in map(urlsplit, filter(None, urls))
+        if url.netloc
+        for scheme in schemes.get(url.scheme, (url.scheme,))
+    ]
+
+
+CSP_MEDIA_SERVERS = _janus_browser_origins()
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, UNSAFE_HASHES]
+        + [f"'sha256-{b64encode(sha256(h.encode()).digest()).decode()}'" for h in CSP_INLINE_HANDLERS],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF, *CSP_MEDIA_SERVERS],  # 'self' covers the same host's ws:/wss: too
+        "font-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
+CSP_INLINE_SCRIPT_PREFIXES = ("/admin/", "/api/v1/docs")  # Wagtail's admin: inline scripts, no nonces
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("camera", "microphone", "display-capture", "geolocation", "payment", "usb", "serial")
+}
+PERMISSIONS_POLICY_MEDIA = {"camera": "self", "microphone": "self", "display-capture": "self"}
+PERMISSIONS_POLICY_MEDIA_VIEWS = {"classroom:room"}  # the live room
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
 # The level on the handler too: `db_worker` sets its own loggers to INFO, which under `make run` buried

@@ -7,6 +7,7 @@ back per question: `{"detail": ..., "errors": {"<question id>": ["..."]}}`."""
 from datetime import datetime
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from lms.evaluation.results import question_type
 from lms.people.api import Message
 from lms.people.selectors import member_profile
 from lms.scheduling.models import Session
+from lms.scheduling.selectors import class_visible_to
 
 router = Router(tags=["evaluation"])
 
@@ -107,8 +109,13 @@ def _question_payload(question: Question, evaluation: SessionEvaluation) -> dict
     return payload
 
 
-def _session(session_id: int) -> Session:
-    return get_object_or_404(Session.objects.select_related("training_class", "teacher"), pk=session_id)
+def _session(request, session_id: int) -> Session:
+    """The session, or 404 when it is missing or its class is hidden from the user (another
+    township's draft): both answer the same."""
+    session = get_object_or_404(Session.objects.select_related("training_class", "teacher"), pk=session_id)
+    if not class_visible_to(request.user, session.training_class):
+        raise Http404
+    return session
 
 
 @router.get("/me/evaluations", response=list[OpenEvaluationOut], summary="Sessions I may still evaluate")
@@ -130,13 +137,13 @@ def my_evaluations(request):
 
 @router.get(
     "/sessions/{session_id}/evaluation",
-    response={200: EvaluationFormOut, 403: RefusalOut, 404: Message, 409: RefusalOut},
+    response={200: EvaluationFormOut, 403: RefusalOut | Message, 404: Message, 409: RefusalOut},
     summary="The evaluation form of a session I attended",
 )
 def evaluation_form(request, session_id: int):
     """403 if the user did not attend (or is not a member); 409 if already answered, not open yet or
     closed."""
-    session = _session(session_id)
+    session = _session(request, session_id)
     try:
         evaluation = services.check_may_answer(
             member=member_profile(request.user), session=session, now=timezone.now()
@@ -156,11 +163,17 @@ def evaluation_form(request, session_id: int):
 
 @router.post(
     "/sessions/{session_id}/evaluation",
-    response={201: SubmittedOut, 400: AnswersInvalidOut, 403: RefusalOut, 404: Message, 409: RefusalOut},
+    response={
+        201: SubmittedOut,
+        400: AnswersInvalidOut,
+        403: RefusalOut | Message,
+        404: Message,
+        409: RefusalOut,
+    },
     summary="Answer a session's evaluation (once, anonymously)",
 )
 def evaluation_answer(request, session_id: int, payload: AnswersIn):
-    session = _session(session_id)
+    session = _session(request, session_id)
     try:
         services.evaluation_submit(user=request.user, session=session, answers=payload.answers)
     except services.EvaluationRefused as refused:

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from lms.accounts.throttle import lockout_message
+from lms.pagination import BoundedPageNumberPagination
 from lms.people import selectors, services
 from lms.people.models import MemberCategory
 from lms.people.tokens import api_token_expiry, api_token_issue, api_token_revoke, bearer_value
@@ -158,7 +159,7 @@ def _require_staff(request):
 
 
 @router.get("/branches", response=list[BranchOut], summary="Branches the user manages")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(BoundedPageNumberPagination, page_size=100)
 def branch_list(request, township_id: int | None = None):
     _require_staff(request)
     branches = selectors.branches_for_user(request.user)
@@ -168,7 +169,7 @@ def branch_list(request, township_id: int | None = None):
 
 
 @router.get("/members", response=list[MemberOut], summary="Members the user manages")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def member_list(request, branch_id: int | None = None, q: str = Query("", max_length=50)):
     _require_staff(request)
     members = selectors.members_for_user(request.user)

@@ -18,6 +18,7 @@ router = Router(tags=["classes"])
 
 DEFAULT_RANGE = timedelta(days=90)
 MAX_RANGE = timedelta(days=366)
+MIN_YEAR, MAX_YEAR = 2000, 2100  # as /me/hours; beyond, date arithmetic overflows (year 9999)
 
 
 class ClassRef(Schema):
@@ -118,12 +119,16 @@ def _moment(value: str | None, *, field: str, end: bool) -> datetime | None:
         moment = None if day else parse_datetime(value)
     except ValueError:
         day = moment = None
-    if day is not None:
-        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    if moment is None:
+    if moment is None and day is None:
         raise ValidationError(
             {field: [_("“%(value)s” is not an ISO date or date and time.") % {"value": value}]}
         )
+    if not MIN_YEAR <= (day or moment).year <= MAX_YEAR:
+        raise ValidationError(
+            {field: [_("Give a year from %(first)s to %(last)s.") % {"first": MIN_YEAR, "last": MAX_YEAR}]}
+        )
+    if day is not None:
+        moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -229,8 +234,8 @@ def class_get(request, class_id: int):
 def class_publish(request, class_id: int):
     """Staff who manage the class publish it; refused (400) with every 5+1+N violation and double
     booking when it has any."""
-    training_class = TrainingClass.objects.filter(pk=class_id).first()
-    if training_class is None:
+    training_class = _visible_class(request, class_id)
+    if training_class is None:  # missing, or a draft the user may not see: the same answer
         return _not_found()
     try:
         services.training_class_publish(actor=request.user, training_class=training_class)

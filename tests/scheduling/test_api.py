@@ -112,6 +112,17 @@ def test_bad_ranges_are_refused_with_a_message(client, county):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    ["to=9999-12-31", "from=9999-12-31", "to=9999-12-31T23:59:59", "from=0001-01-01", "to=0000-01-01"],
+)
+def test_years_out_of_range_are_400_with_a_message(client, county, query):
+    response = client.get(f"/api/v1/me/sessions?{query}", **login(client, county["member_a"].user))
+    assert response.status_code == 400
+    assert response.json()["detail"] and response.json()["errors"]
+
+
+@pytest.mark.django_db
 def test_teacher_gets_their_bookings_with_the_teacher_role(client, county, teacher):
     booked = a_class(county, teacher)
     data = client.get("/api/v1/me/sessions", **login(client, teacher.user)).json()
@@ -176,15 +187,27 @@ def test_publish_refuses_a_non_compliant_draft_with_the_missing_item(client, cou
 
 
 @pytest.mark.django_db
-def test_publish_is_403_for_staff_of_another_township(client, county, teacher):
+def test_publishing_a_hidden_draft_is_404_like_a_missing_class(client, county, teacher):
+    """Another township's draft answers exactly as a missing id, so its existence does not leak."""
     training_class = a_class(county, teacher, publish=False)
-    response = client.post(f"/api/v1/classes/{training_class.pk}/publish", **login(client, "staff_b"))
-    assert response.status_code == 403 and response.json()["detail"]
+    missing = client.post("/api/v1/classes/999999/publish", **login(client, "staff_b"))
+    hidden = client.post(f"/api/v1/classes/{training_class.pk}/publish", **login(client, "staff_b"))
+    assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
+    assert hidden.status_code == 404
     member = login(client, county["member_a"].user)
-    assert client.post(f"/api/v1/classes/{training_class.pk}/publish", **member).status_code == 403
+    assert client.post(f"/api/v1/classes/{training_class.pk}/publish", **member).status_code == 404
     training_class.refresh_from_db()
     assert training_class.status == ClassStatus.DRAFT
-    assert client.post("/api/v1/classes/999999/publish", **member).status_code == 404
+
+
+@pytest.mark.django_db
+def test_publish_is_403_when_the_class_is_visible_but_not_yours(client, county, teacher):
+    training_class = a_class(county, teacher, publish=False)
+    enrol(county, training_class, county["member_a"])  # an enrolled member may read the draft
+    response = client.post(
+        f"/api/v1/classes/{training_class.pk}/publish", **login(client, county["member_a"].user)
+    )
+    assert response.status_code == 403 and response.json()["detail"]
 
 
 @pytest.mark.django_db
