@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
-from lms.classroom import services
+from lms.classroom import janus, services
 from lms.scheduling.models import Session
 
 
@@ -26,5 +26,6 @@ def live_room(request, session_id: int):
         # A sub-classroom's staff follow the big classroom; only its own teacher and staff moderate.
         "moderator": role in services.MODERATORS and room.parent_id is None,
         "viewer_limit": settings.CLASSROOM_MESH_VIEWERS,
+        "media_server": janus.enabled(),  # video through Janus: its client scripts are loaded
     }
     return render(request, "classroom/room.html", context)

@@ -1,6 +1,7 @@
 /* The live room's client: one websocket (see lms/classroom/consumers.py for the message types),
    presence from page visibility and focus, chat, hands, the poll, video over WebRTC (the teacher
-   publishes, everyone else receives; see lms/classroom/media.py), and reconnection with back-off. */
+   publishes, everyone else receives; see lms/classroom/media.py) browser to browser or through the
+   Janus media server (janus_media.js, when `welcome` says so), and reconnection with back-off. */
 (function () {
   "use strict";
   const room = document.getElementById("room");
@@ -106,6 +107,8 @@
   const viewers = new Map(); // publisher: viewer peer -> RTCPeerConnection
   let viewing = null;       // viewer: { peer, pc } of the publisher it receives
   let pinging = null;
+  let janus = null;         // the Janus stage (lms/classroom/static/classroom/janus_media.js) in Janus mode
+  let videoDown = "";       // Janus mode, but the server could not be reached: why there is no video
 
   function stageNote(message) { $("stage-note").textContent = message || ""; }
 
@@ -148,6 +151,7 @@
     video.srcObject = new MediaStream([videoTrack()]);
     video.muted = true;  // no echo of oneself
     viewers.forEach((pc) => pc.getSenders().filter((s) => s.track && s.track.kind === "video").forEach((s) => s.replaceTrack(videoTrack())));
+    if (janus) janus.replaceVideo(videoTrack());
     send({ type: "media.publish", source: kind });
     sourceButtons();
   }
@@ -163,6 +167,7 @@
     camera = screen = source = null;
     viewers.forEach((pc) => pc.close());
     viewers.clear();
+    if (janus) janus.stop();
     video.srcObject = null;
     send({ type: "media.stop" });
     sourceButtons();
@@ -176,6 +181,8 @@
   function follow(publisher) {  // everyone but the publisher receives the publisher's video
     const label = $("stage-source");
     label.textContent = publisher ? publisher.name + " · " + (publisher.source === "screen" ? room.dataset.labelScreen : room.dataset.labelCamera) : "";
+    if (videoDown) { stageNote(videoDown); return; }
+    if (janus) { followThroughJanus(publisher); return; }
     if (publisher && publisher.peer === myPeer) return;
     if (!publisher) { stopViewing(); if (!camera) { video.srcObject = null; stageNote(room.dataset.labelNoVideo); } return; }
     if (camera) { stageNote(room.dataset.labelOtherPublisher); return; }
@@ -184,6 +191,25 @@
     viewing = { peer: publisher.peer, pc: null };
     stageNote(room.dataset.labelVideoConnecting);
     send({ type: "media.request" });
+  }
+
+  function followThroughJanus(publisher) {  // one upload to Janus; everyone else receives from Janus
+    if (!publisher) { janus.stop(); if (!camera) { video.srcObject = null; stageNote(room.dataset.labelNoVideo); } return; }
+    if (publisher.peer === myPeer) { janus.publish(publisher.feed, videoTrack(), camera && camera.getAudioTracks()[0]); return; }
+    if (camera) { stageNote(room.dataset.labelOtherPublisher); return; }
+    stageNote(room.dataset.labelVideoConnecting);
+    janus.subscribe(publisher.feed);
+  }
+
+  function mediaServer(media) {  // `welcome` says whether video goes through Janus
+    videoDown = (media && media.mode === "janus" && media.error) || "";
+    if (!media || media.mode !== "janus" || videoDown) return;
+    if (janus || !window.JanusStage) return;
+    janus = new window.JanusStage({
+      server: media.url, token: media.token, room: media.room, roomToken: media.room_token,
+      iceServers, video, onNote: stageNote,
+      onTrack: () => { $("sound-on").hidden = !video.muted; },
+    });
   }
 
   async function answer(from, description) {
@@ -226,6 +252,7 @@
       stopViewing();
       viewers.forEach((pc) => pc.close());
       viewers.clear();
+      mediaServer(m.media);
       if (camera) send({ type: "media.publish", source });  // back after a drop: go on sending
       follow(m.publisher);
     },
@@ -257,6 +284,7 @@
 
   function leaveStage() {
     stopViewing();
+    if (janus) janus.destroy();
     [camera, screen].forEach((stream) => stream && stream.getTracks().forEach((t) => t.stop()));
     viewers.forEach((pc) => pc.close());
     video.srcObject = null;
