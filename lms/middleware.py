@@ -54,10 +54,14 @@ class HostileInputMiddleware(MiddlewareMixin):
         return self.refusal(request, where, "nul_character", _("The request holds a NUL character."))
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OverflowError | DataError):
+        if isinstance(exception, OverflowError | DataError):
+            detail, reason = _("A value in the request is out of range."), "out_of_range"
+        elif raised_by_field_lookup(exception):
+            detail, reason = _("A value in the request is not of the right kind."), "wrong_type"
+        else:
             return None
-        logger.warning("Out-of-range input on %s: %s", request.path, exception)
-        return self.refusal(request, "request", "out_of_range", _("A value in the request is out of range."))
+        logger.warning("Refused input on %s: %s", request.path, exception)
+        return self.refusal(request, "request", reason, detail)
 
     @staticmethod
     def nul_in(request) -> str | None:
@@ -74,7 +78,10 @@ class HostileInputMiddleware(MiddlewareMixin):
             if content_type == "application/json":
                 if b"\x00" in request.body or JSON_NUL.search(request.body):
                     return "body"
-            elif content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            elif content_type == "application/x-www-form-urlencoded" or (
+                # Parsing a multipart body here would stop the API from reading it as JSON.
+                content_type == "multipart/form-data" and not request.path.startswith("/api/")
+            ):
                 for name, values in request.POST.lists():
                     if NUL in name or any(NUL in value for value in values):
                         return name.replace(NUL, "")
@@ -86,6 +93,20 @@ class HostileInputMiddleware(MiddlewareMixin):
             body = {"detail": detail, "errors": {where: [detail]}, "reason": reason}
             return JsonResponse(body, status=400)
         return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+
+
+def raised_by_field_lookup(exception: Exception) -> bool:
+    """A ValueError or TypeError from a model field preparing a lookup value: a URL's id that is not
+    a number (Wagtail's choosers take `<str:pk>`). Raised in Django's fields, not in our code."""
+    if not isinstance(exception, ValueError | TypeError) or exception.__traceback__ is None:
+        return False
+    innermost = exception.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    frame = innermost.tb_frame
+    return frame.f_code.co_name == "get_prep_value" and frame.f_globals.get("__name__", "").startswith(
+        "django.db.models.fields"
+    )
 
 
 class SecurityHeaderExceptionsMiddleware(MiddlewareMixin):
