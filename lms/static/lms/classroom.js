@@ -312,7 +312,7 @@
       refusal = "";
       if (FINAL_CODES.includes(event.code)) {
         ended = true;
-        status(room.dataset.labelDisconnected, "disconnected");
+        status(reason || room.dataset.labelDisconnected, "disconnected");  // at the top, in words
         $("room-error").textContent = reason;
         leaveStage();
         return;
