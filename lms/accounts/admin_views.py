@@ -5,7 +5,7 @@ each member who cannot receive texts. Branches come from the user's scope (anoth
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -138,8 +138,12 @@ class UnlockView(StaffOnlyMixin, View):
             services.login_unlock(actor=request.user, username=username)
             messages.success(request, gettext("Unlocked the login %(username)s.") % {"username": username})
         elif ip_address:
-            services.address_unlock(actor=request.user, ip_address=ip_address)
-            messages.success(request, gettext("Unlocked the address %(ip)s.") % {"ip": ip_address})
+            try:
+                services.address_unlock(actor=request.user, ip_address=ip_address)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, gettext("Unlocked the address %(ip)s.") % {"ip": ip_address})
         return redirect("accounts_locked:index")
 
 

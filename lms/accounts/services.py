@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_ipv46_address
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -240,6 +241,7 @@ def address_unlock(*, actor, ip_address: str) -> int:
     """End the lock on a client address (the organization department only: it is shared)."""
     if not is_org_dept(actor):
         raise PermissionDenied(_("Only the organization department may unlock an address."))
+    validate_ipv46_address(ip_address)
     count = throttle.address_failures_forget(ip_address)
     logger.info("user %s unlocked address %s (%s records)", actor.pk, ip_address, count)
     return count

@@ -228,3 +228,12 @@ def test_the_locked_page_speaks_english_too(county):
     response = attempt("member", county["member_a"].user.username, "pw", MEMBER_HOME, client)
     assert response.status_code == 429
     assert "Too many wrong passwords" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unlocking_something_that_is_no_address_says_so(county):
+    org = Client()
+    org.force_login(county["org"])
+    response = org.post(reverse("accounts_locked:unlock"), {"ip_address": "../../etc"}, follow=True)
+    assert response.status_code == 200
+    assert "IP" in response.content.decode()
