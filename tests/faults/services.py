@@ -96,7 +96,7 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@{HOST}:{self.port}/{database}"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         """Start the postmaster and wait until it accepts queries. After a `kill()`, the old
         backends may still hold the shared memory for a moment: the start is retried until they
         are gone (PostgreSQL refuses to start next to them)."""
@@ -283,7 +283,7 @@ class AppServer:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def wait_workers(self, timeout: float = 60) -> set[str]:
+    def wait_workers(self, timeout: float = 180) -> set[str]:
         """Until both workers answered /healthz/ (each fresh connection lands on either)."""
         workers: set[str] = set()
         deadline = time.monotonic() + timeout
