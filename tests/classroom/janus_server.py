@@ -50,6 +50,7 @@ class JanusServer:
     admin_secret: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     process: subprocess.Popen | None = None
     clock_shift: int = 0  # seconds Janus's clock is ahead of the real one (the test's clock, if faked)
+    follow_test_clock: bool = True
 
     @property
     def url(self) -> str:
@@ -174,7 +175,7 @@ general: {{
         # Janus checks a token's expiry against its own clock: it runs on the test's (frozen) clock, as
         # uvicorn does, so a token Django signs "now" is valid now (libfaketime, Debian's faketime).
         shift = round(float(shift_env()[SHIFT_ENV]))
-        if abs(shift) > 1 and shutil.which("faketime"):
+        if self.follow_test_clock and abs(shift) > 1 and shutil.which("faketime"):
             command = ["faketime", "-f", f"{shift:+d}s", *command]
             env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
             self.clock_shift = shift
@@ -204,9 +205,10 @@ general: {{
                 self.process.wait(timeout=5)
 
 
-def start_janus() -> JanusServer:
+def start_janus(follow_test_clock: bool = True) -> JanusServer:
     need_janus()
     server = JanusServer(
+        follow_test_clock=follow_test_clock,
         directory=Path(tempfile.mkdtemp(prefix="janus-test-")),
         http_port=free_port(),
         ws_port=free_port(),
