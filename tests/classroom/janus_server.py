@@ -8,6 +8,11 @@
 - the VideoRoom plugin with an `admin_key`, so only Django creates rooms; no static rooms;
 - only the plugins and transports used (VideoRoom; HTTP and WebSockets), no event handlers.
 
+Janus checks a token's expiry on its own clock. By default it runs on the test's (frozen) clock
+through faketime, as uvicorn does through time-machine; a test where browsers connect to it runs at
+the real time instead (it moves the test's clock there first, so no faketime is needed), because
+Chromium's DTLS certificate lasts 30 days and Janus would find it expired on a clock a month ahead.
+
 The test skips without the `janus` binary (fails under REQUIRE_SERVICES=1, as tests/services.py).
 """
 
