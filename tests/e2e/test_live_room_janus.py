@@ -34,9 +34,9 @@ def janus_cpu_share(pid: int, seconds: float) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])  # utime + stime
 
-    before, started = ticks(), time_machine.escape_hatch.time.monotonic()
+    before, started = ticks(), time.perf_counter()
     time.sleep(seconds)
-    elapsed = time_machine.escape_hatch.time.monotonic() - started
+    elapsed = time.perf_counter() - started
     return (ticks() - before) / os.sysconf("SC_CLK_TCK") / elapsed
 
 
