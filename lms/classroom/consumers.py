@@ -376,6 +376,10 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
             source=content.get("source"),
         )
         self.publishing = True
+        if janus.enabled():  # no one else sends through Janus (a network call: not on the loop)
+            await sync_to_async(media.media_server_publisher_only, thread_sensitive=False)(
+                self.stage, media.feed_id(self.channel_name)
+            )
         await self._broadcast_publisher(renegotiate=changed)
 
     async def on_media_stop(self, content):

@@ -180,6 +180,19 @@ class Client:
         with self.videoroom() as request:
             return bool(request({"request": "exists", "room": room_id}).get("exists"))
 
+    def publishers_kick(self, room_id: int, keep: int) -> list[int]:
+        """Remove from the room every publisher but `keep` (whoever joined with a participant's tokens
+        to send video Django did not allow); returns the ids removed."""
+        with self.videoroom() as request:
+            listed = request({"request": "listparticipants", "room": room_id}).get("participants", [])
+            others = [each["id"] for each in listed if each["id"] != keep]
+            for feed in others:
+                try:
+                    request({"request": "kick", "room": room_id, "id": feed, "secret": room_secret(room_id)})
+                except JanusError as error:
+                    logger.warning("Janus room %s: publisher %s not removed (%s)", room_id, feed, error)
+        return others
+
     def room_destroy(self, room_id: int) -> bool:
         """Destroy the room (its participants are told and dropped); returns whether it existed."""
         with self.videoroom() as request:

@@ -191,6 +191,20 @@ def media_server_ready(stage: LiveRoom) -> bool:
     return True
 
 
+def media_server_publisher_only(stage: LiveRoom, feed: int) -> None:
+    """With Janus: only the publisher Django announced sends in the room (anyone else who joined
+    Janus as a publisher is removed). A network call, outside any transaction; failures are logged."""
+    if not janus.enabled():
+        return
+    try:
+        removed = janus.Client(janus.instance_for(stage.pk)).publishers_kick(stage.pk, keep=feed)
+    except janus.JanusError:
+        janus.logger.exception("Janus room %s: other publishers not removed", stage.pk)
+        return
+    if removed:
+        janus.logger.warning("Janus room %s: removed publishers %s", stage.pk, removed)
+
+
 def client_media(*, room: LiveRoom, stage: LiveRoom, user, ready: bool, now: datetime | None = None) -> dict:
     """How this participant's page gets its video (the `media` of `welcome`): browser to browser, or
     through Janus with its URL, the room, a signed token that expires when the class is over (and

@@ -5,6 +5,7 @@ browser to browser."""
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
@@ -64,7 +65,7 @@ class Browser:
         body = {"request": "join", "room": room, "ptype": ptype, "token": room_token, "display": "test"}
         self.post(f"/{session}/{handle['data']['id']}", {"janus": "message", "body": body, "token": token})
         # The join's answer comes as an event: the long poll of the session.
-        with urlopen(f"{self.url}/{session}?token={token}&maxev=1", timeout=10) as answer:
+        with urlopen(f"{self.url}/{session}?{urlencode({'token': token, 'maxev': 1})}", timeout=10) as answer:
             event = json.loads(answer.read())
         return event["plugindata"]["data"]
 
@@ -162,7 +163,7 @@ def test_an_unreachable_janus_is_said_and_the_class_goes_on(settings, lecture):
     stage = lecture["room"]
     assert not media.media_server_ready(stage)
     welcome = media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=False)
-    assert welcome["mode"] == "janus" and "reload" in welcome["error"]
+    assert welcome["mode"] == "janus" and welcome["error"] and "token" not in welcome
     services.room_end(actor=lecture["teacher_user"], room=stage)  # ending does not wait for Janus
 
 
@@ -187,3 +188,24 @@ def test_with_janus_viewers_do_not_ask_the_publisher_browser(with_janus, lecture
     stage.refresh_from_db()
     payload = media.publisher_payload(stage)
     assert payload["feed"] == media.feed_id("teacher-tab") and 0 < payload["feed"] < 2**53
+
+
+def test_only_the_announced_publisher_sends_through_janus(with_janus, lecture):
+    """A participant who joins Janus as a publisher with their own tokens is removed when the
+    teacher's video is announced: publisher places cannot be taken from the teacher."""
+    stage = lecture["room"]
+    media.media_server_ready(stage)
+    welcome = media.client_media(room=stage, stage=stage, user=lecture["member_a"].user, ready=True)
+    browser = Browser(with_janus)
+    rogue = browser.join(welcome["token"], stage.pk, welcome["room_token"])
+    teacher = browser.join(welcome["token"], stage.pk, welcome["room_token"])
+
+    def listed() -> set[int]:
+        with client(with_janus).videoroom() as request:
+            answer = request({"request": "listparticipants", "room": stage.pk})
+        return {each["id"] for each in answer["participants"]}
+
+    assert listed() == {rogue["id"], teacher["id"]}
+
+    media.media_server_publisher_only(stage, teacher["id"])
+    assert listed() == {teacher["id"]}
