@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -25,7 +27,19 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
 
 
 @pytest.fixture
-def callers(county):
+def keep_test_connection():
+    """The WSGI handler closes old database connections around each request, which would close the
+    test's own connection (PostgreSQL) in the middle of its transaction; Django's test client avoids it
+    the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def callers(county, keep_test_connection):
     """Bearer headers by role, over the small county (a class of township A, so ids exist)."""
     factories.training_class(
         county["town_a"],
