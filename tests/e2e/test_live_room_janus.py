@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # More than CLASSROOM_MESH_VIEWERS (8). Each is a browser page decoding the video on this machine.
 VIEWERS = int(os.environ.get("JANUS_E2E_VIEWERS", "10"))
+SCREENSHOTS = os.environ.get("JANUS_E2E_SCREENSHOTS")  # a folder for the pages' screenshots
 
 
 def janus_cpu_share(pid: int, seconds: float) -> float:
@@ -133,6 +134,9 @@ def test_the_teacher_publishes_through_janus_and_more_viewers_than_the_mesh_allo
             raise AssertionError(f"no video: {note!r}\nconsole: {console[-20:]}\njanus: {log}") from error
         assert width > 0 and height > 0
         assert page.get_by_test_id("room-error").inner_text() == ""
+    if SCREENSHOTS:  # to look at the pages
+        teacher.screenshot(path=f"{SCREENSHOTS}/janus-teacher.png", full_page=True)
+        viewers[0].screenshot(path=f"{SCREENSHOTS}/janus-viewer.png", full_page=True)
     cpu = janus_cpu_share(janus_server.process.pid, seconds=5)
     print(f"\nJanus with {VIEWERS} subscribers: {cpu:.0%} of one core")  # the report's figure (pytest -s)
     # Janus, not the teacher's browser, serves them: the teacher's page holds one connection (to Janus).

@@ -183,7 +183,7 @@
     label.textContent = publisher ? publisher.name + " · " + (publisher.source === "screen" ? room.dataset.labelScreen : room.dataset.labelCamera) : "";
     if (videoDown) { stageNote(videoDown); return; }
     if (janus) { followThroughJanus(publisher); return; }
-    if (publisher && publisher.peer === myPeer) return;
+    if (publisher && publisher.peer === myPeer) { stageNote(""); return; }  // one's own video
     if (!publisher) { stopViewing(); if (!camera) { video.srcObject = null; stageNote(room.dataset.labelNoVideo); } return; }
     if (camera) { stageNote(room.dataset.labelOtherPublisher); return; }
     if (viewing && viewing.peer === publisher.peer) return;
@@ -195,7 +195,7 @@
 
   function followThroughJanus(publisher) {  // one upload to Janus; everyone else receives from Janus
     if (!publisher) { janus.stop(); if (!camera) { video.srcObject = null; stageNote(room.dataset.labelNoVideo); } return; }
-    if (publisher.peer === myPeer) { janus.publish(publisher.feed, videoTrack(), camera && camera.getAudioTracks()[0]); return; }
+    if (publisher.peer === myPeer) { stageNote(""); janus.publish(publisher.feed, videoTrack(), camera && camera.getAudioTracks()[0]); return; }
     if (camera) { stageNote(room.dataset.labelOtherPublisher); return; }
     stageNote(room.dataset.labelVideoConnecting);
     janus.subscribe(publisher.feed);
