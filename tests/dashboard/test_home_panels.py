@@ -20,6 +20,7 @@ from django.utils import translation
 
 from lms.attendance import services as attendance
 from lms.dashboard import selectors
+from lms.evaluation.counting import evaluations_count_closed
 from lms.scheduling import services as scheduling
 from lms.scheduling.models import Delivery, SessionKind
 from tests import factories
@@ -117,6 +118,7 @@ def build(county, size: int, start: int = 0) -> dict:
             taught = make_taught(county, day=datetime(2026, 11, 10 + index, tzinfo=SHANGHAI).date())
             answer_all(taught, [5, 5, 2, 2, 1, 1])
             flagged.append(taught["teacher"])
+    evaluations_count_closed(now=NOW)  # the sweep has run by NOW: evaluations closed by then are counted
     return {
         "mine": mine,
         "other_class": other_class,
