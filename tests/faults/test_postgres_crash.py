@@ -188,7 +188,11 @@ def test_a_killed_database_loses_no_sign_in_and_the_server_recovers(stack):
     # Clean failures: answered, 5xx, in time.
     assert not [a for a in failed if a.status == 0], f"hangs or dropped connections: {figures}"
     assert all(a.status >= 500 for a in failed), f"failures that are not 5xx: {figures}"
-    assert figures["failed_during_outage"] > 0, f"the crash was not felt: {figures}"
+    # The burst was running while PostgreSQL was down. Not every run sees a failure: a request that
+    # waits for a pooled connection may get one from the restarted server (the pool timeout is longer
+    # than the restart), and then nobody notices the crash, which is what we want.
+    waited = [a for a in during if a.started >= burst.killed_at]
+    assert waited, f"no sign-in was asked while PostgreSQL was down: {figures}"
     # Recovery without a restart: nothing fails once the pool had a moment to see the server back.
     late = [a for a in after_back if a.started >= burst.back_at + RECOVERY_GOAL]
     assert not late, f"{len(late)} sign-ins failed more than {RECOVERY_GOAL} s after PostgreSQL was back"
