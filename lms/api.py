@@ -115,6 +115,18 @@ from lms.evaluation.api import router as evaluation_router  # noqa: E402
 
 api.add_router("", evaluation_router)
 
+from lms.learning.api import router as learning_router  # noqa: E402
+from lms.notifications.api import router as notifications_router  # noqa: E402
+from lms.quizzes.api import router as quizzes_router  # noqa: E402
+from lms.stats.api import router as stats_router  # noqa: E402
+from lms.vod.api import router as vod_router  # noqa: E402
+
+api.add_router("", vod_router)
+api.add_router("", learning_router)
+api.add_router("", quizzes_router)
+api.add_router("", notifications_router)
+api.add_router("", stats_router)
+
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):

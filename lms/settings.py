@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "lms.dashboard",
     "lms.exports",
     "lms.files",  # who may see which document and image (collections, media gate)
+    "lms.vod",  # videos on demand: uploads and recordings, transcoded to HLS by the worker
+    "lms.learning",  # on-demand learning: watched seconds, credit, make-up, lessons
+    "lms.quizzes",  # question bank, papers, attempts, marking, statistics
+    "lms.notifications",  # reminders in the app, by e-mail and SMS
+    "lms.stats",  # dashboards, drill-down, the annual report
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -228,6 +233,8 @@ else:
 # Exports (导出): spreadsheets built by the worker, kept outside MEDIA_ROOT (never served by the web
 # server: a view checks the owner) for EXPORTS_KEEP_DAYS; progress is written every EXPORTS_CHUNK_ROWS.
 EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(BASE_DIR / "private" / "exports")))
+# Videos on demand (lms.vod): originals and their HLS output, outside MEDIA_ROOT, handed out by lms.vod.
+VOD_ROOT = Path(env_str("VOD_ROOT", str(BASE_DIR / "private" / "vod")))
 EXPORTS_KEEP_DAYS = env_int("EXPORTS_KEEP_DAYS", 7)
 EXPORTS_CHUNK_ROWS = env_int("EXPORTS_CHUNK_ROWS", 500)
 EXPORTS_STALE_MINUTES = env_int("EXPORTS_STALE_MINUTES", 30)  # a job silent this long has lost its worker

@@ -50,6 +50,11 @@ urlpatterns = [
     path("", include("lms.evaluation.urls")),
     path("", include("lms.classroom.urls")),
     path("", include("lms.evaluation.feedback_urls")),
+    path("", include("lms.vod.urls")),
+    path("", include("lms.learning.urls")),
+    path("", include("lms.quizzes.urls")),
+    path("", include("lms.notifications.urls")),
+    path("", include("lms.stats.urls")),
     path("search/", course_views.search, name="search"),
 ]
 

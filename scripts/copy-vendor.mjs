@@ -12,6 +12,10 @@ const files = [
   // WebRTC adapter it expects as the global `adapter`.
   ["janus-gateway/npm/src/janus.js", "janus.js"],
   ["webrtc-adapter/out/adapter.js", "adapter.js"],
+  // HLS in browsers without it built in (live lectures for phones, videos on demand): the global `Hls`.
+  ["hls.js/dist/hls.min.js", "hls.min.js"],
+  // Charts of the county dashboards and the annual report: the global `echarts`.
+  ["echarts/dist/echarts.min.js", "echarts.min.js"],
 ];
 
 mkdirSync(vendor, { recursive: true });

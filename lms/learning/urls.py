@@ -1,0 +1,5 @@
+"""Pages of lms.learning (mounted at the site root)."""
+
+app_name = "learning"
+
+urlpatterns = []

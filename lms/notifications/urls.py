@@ -1,0 +1,5 @@
+"""Pages of lms.notifications (mounted at the site root)."""
+
+app_name = "notifications"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Pages of lms.vod (mounted at the site root)."""
+
+app_name = "vod"
+
+urlpatterns = []
