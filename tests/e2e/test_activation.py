@@ -5,6 +5,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.accounts import ratelimits, sms
 from lms.people.services import member_upsert
@@ -49,7 +50,8 @@ def test_a_new_member_activates_on_a_phone_and_lands_on_their_home(phone, live_s
     page.fill("#id_password1", "short")
     page.fill("#id_password2", "short")
     page.get_by_role("button", name="设置密码并登录").click()
-    assert page.get_by_test_id("error-password1").is_visible()  # Django's validators, in Chinese
+    # The refusal comes back to the same address, so wait for the error itself, not for a navigation.
+    expect(page.get_by_test_id("error-password1")).to_be_visible()  # Django's validators, in Chinese
     assert "密码" in page.get_by_test_id("error-password1").inner_text()
     shot(page, "3-refused")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
