@@ -220,7 +220,7 @@ SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL el
 # Queues: "default" (short work: SMS, sweeps) and "exports" (county-size spreadsheets), so a worker
 # of its own can keep a long export from delaying a text message.
 TASKS_BACKEND = env_str("TASKS_BACKEND", "immediate" if DJANGO_ENV == "test" else "database")
-TASKS_QUEUES = ["default", "exports"]
+TASKS_QUEUES = ["default", "exports", "media"]  # media: transcoding videos (lms.vod), hours long
 if TASKS_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASKS_QUEUES}}
 elif TASKS_BACKEND == "immediate":
@@ -235,6 +235,12 @@ else:
 EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(BASE_DIR / "private" / "exports")))
 # Videos on demand (lms.vod): originals and their HLS output, outside MEDIA_ROOT, handed out by lms.vod.
 VOD_ROOT = Path(env_str("VOD_ROOT", str(BASE_DIR / "private" / "vod")))
+VOD_UPLOAD_MAX_MB = env_int("VOD_UPLOAD_MAX_MB", 2048)  # the admin's upload form refuses larger files
+VOD_URL_SECONDS = env_int("VOD_URL_SECONDS", 3600)  # a signed playlist URL: this long plus the video
+VOD_ACCEL_REDIRECT = env_bool("VOD_ACCEL_REDIRECT", env_bool("FILES_ACCEL_REDIRECT", PRODUCTION))
+VOD_ACCEL_REDIRECT_PREFIX = env_str("VOD_ACCEL_REDIRECT_PREFIX", "/protected-vod/")  # nginx internal location
+VOD_RENDITION_HEIGHTS = [int(h) for h in env_list("VOD_RENDITION_HEIGHTS", ["360", "720"])]  # never upscaled
+VOD_STALE_MINUTES = env_int("VOD_STALE_MINUTES", 30)  # a processing video silent this long lost its worker
 EXPORTS_KEEP_DAYS = env_int("EXPORTS_KEEP_DAYS", 7)
 EXPORTS_CHUNK_ROWS = env_int("EXPORTS_CHUNK_ROWS", 500)
 EXPORTS_STALE_MINUTES = env_int("EXPORTS_STALE_MINUTES", 30)  # a job silent this long has lost its worker
@@ -311,6 +317,9 @@ JANUS_API_SECRET = env_str("JANUS_API_SECRET")
 JANUS_TOKEN_SECRET = env_str("JANUS_TOKEN_SECRET")
 JANUS_ADMIN_KEY = env_str("JANUS_ADMIN_KEY")
 JANUS_INSTANCES = env_str("JANUS_INSTANCES")
+# Janus records every room into JANUS_RECORDINGS_DIR/<room id>/ (a folder Janus can write and the
+# media worker can read); lms.vod turns the recording into a video on demand after the class.
+JANUS_RECORDINGS_DIR = Path(env_str("JANUS_RECORDINGS_DIR", str(BASE_DIR / "private" / "janus-recordings")))
 # A participant's token opens Janus sessions until its session ends (and the sweep's grace), and at least
 # this long. (Janus checks it on every request, keepalives too: it must last the whole class.)
 JANUS_TOKEN_MINUTES = env_int("JANUS_TOKEN_MINUTES", 30)
