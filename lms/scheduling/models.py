@@ -235,6 +235,7 @@ class SessionKind(models.TextChoices):
     LEADER_LECTURE = "leader_lecture", _("Lecture by a leader")
     SITE_VISIT = "site_visit", _("Site visit at a teaching point")
     ELECTIVE = "elective", _("Elective item")
+    EXAM = "exam", _("Theory exam")
 
 
 # The "5" of 5+1+N, in the order a class runs them.
