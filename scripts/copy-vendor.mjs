@@ -14,6 +14,8 @@ const files = [
   ["webrtc-adapter/out/adapter.js", "adapter.js"],
   // HLS in browsers without it built in (live lectures for phones, videos on demand): the global `Hls`.
   ["hls.js/dist/hls.min.js", "hls.min.js"],
+  // Its source map too: the file names it, and collectstatic's manifest refuses a missing one.
+  ["hls.js/dist/hls.min.js.map", "hls.min.js.map"],
   // Charts of the county dashboards and the annual report: the global `echarts`.
   ["echarts/dist/echarts.min.js", "echarts.min.js"],
 ];
