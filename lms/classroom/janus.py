@@ -168,6 +168,9 @@ class Client:
                         "publishers": publishers,
                         "bitrate": settings.JANUS_BITRATE,
                         "permanent": False,
+                        # Every room records (lms.vod makes the video on demand after the class).
+                        "record": True,
+                        "rec_dir": str(settings.JANUS_RECORDINGS_DIR / str(room_id)),
                     }
                 )
             except JanusError as error:
