@@ -325,6 +325,15 @@ JANUS_RECORDINGS_DIR = Path(env_str("JANUS_RECORDINGS_DIR", str(BASE_DIR / "priv
 JANUS_TOKEN_MINUTES = env_int("JANUS_TOKEN_MINUTES", 30)
 JANUS_BITRATE = env_int("JANUS_BITRATE", 1_000_000)  # a room's publisher sends at most this many bit/s
 JANUS_TIMEOUT_SECONDS = env_int("JANUS_TIMEOUT_SECONDS", 5)  # Django's calls to Janus give up after this
+# Live HLS for phones (lms/classroom/live_hls.py): `manage.py live_hls` forwards each Janus room's
+# publisher to ffmpeg, which writes HLS into LIVE_HLS_ROOT/<unguessable folder>/ (outside MEDIA_ROOT),
+# served by nginx (deploy/nginx.conf, secure_link with LIVE_HLS_SECRET) or by Django in development.
+# Members get HLS instead of WebRTC when the room has at least LIVE_HLS_MIN_VIEWERS people (0: never).
+LIVE_HLS_ROOT = Path(env_str("LIVE_HLS_ROOT", str(BASE_DIR / "private" / "live-hls")))
+LIVE_HLS_SECRET = env_str("LIVE_HLS_SECRET")  # nginx's secure_link_md5 secret; empty: from SECRET_KEY
+LIVE_HLS_MIN_VIEWERS = env_int("LIVE_HLS_MIN_VIEWERS", 60)
+LIVE_HLS_SEGMENT_SECONDS = env_int("LIVE_HLS_SEGMENT_SECONDS", 2)
+LIVE_HLS_TOKEN_MINUTES = env_int("LIVE_HLS_TOKEN_MINUTES", 30)  # a URL lasts the class (+grace), at least this
 
 # --- Teacher evaluation -----------------------------------------------------------------------------
 EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end
