@@ -10,7 +10,8 @@ Wagtail's page permissions on a township's page scope its staff to their own sub
 from django.db import models
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.contrib.routable_page.models import path as routable_path
 from wagtail.fields import RichTextField, StreamField
@@ -18,6 +19,8 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from courses.blocks import CourseBodyBlock, PhotoStreamBlock
+from courses.learning_forms import CoursePageForm
+from courses.learning_models import CourseLearner, Lesson, LessonCompletion  # noqa: F401 (the app's models)
 from courses.search import cjk_spaced
 
 
@@ -124,6 +127,26 @@ class TeachingPointPage(SchoolFieldsMixin, Page):
         help_text=_("Department or enterprise that set the teaching point up, if not the township."),
     )
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    # The online hall (网上展厅) at <teaching point>/hall/: exhibits, a short video, an audio guide.
+    hall_intro = RichTextField(_("hall introduction"), blank=True)
+    hall_photos = StreamField(PhotoStreamBlock(), blank=True, verbose_name=_("hall gallery"))
+    hall_video = models.ForeignKey(
+        "vod.Video",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("hall video"),
+    )
+    hall_audio = models.ForeignKey(
+        "wagtaildocs.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("audio guide"),
+        help_text=_("An audio file (MP3 or M4A) uploaded as a document."),
+    )
 
     parent_page_types = ["courses.TownshipSchoolPage"]
     subpage_types = []
@@ -133,6 +156,15 @@ class TeachingPointPage(SchoolFieldsMixin, Page):
         FieldPanel("host_organisation"),
         FieldPanel("capacity"),
         *SchoolFieldsMixin.place_panels,
+        MultiFieldPanel(
+            [
+                FieldPanel("hall_intro"),
+                FieldPanel("hall_photos"),
+                FieldPanel("hall_video"),
+                FieldPanel("hall_audio"),
+            ],
+            heading=_("Online hall"),
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("description"),
@@ -194,15 +226,51 @@ class CoursePage(Page):
     summary = models.CharField(_("summary"), max_length=500, blank=True)
     hours = models.DecimalField(_("study hours"), max_digits=5, decimal_places=1, null=True, blank=True)
     body = StreamField(CourseBodyBlock(), blank=True, verbose_name=_("body"))
+    # Online learning: a course with lessons is an online course any member may start; "pushed" puts
+    # it on the audience's 我的学习 without them starting it.
+    pushed = models.BooleanField(
+        _("push to the audience"),
+        default=False,
+        help_text=_("Members of the audience find the course in their learning without starting it."),
+    )
+    audience_categories = models.JSONField(
+        _("audience: member categories"),
+        default=list,
+        blank=True,
+        help_text=_("Leave empty for every category."),
+    )
+    audience_branches = ParentalManyToManyField(
+        "people.Branch",
+        blank=True,
+        related_name="pushed_courses",
+        verbose_name=_("audience: branches"),
+        help_text=_("Leave empty for every branch."),
+    )
+    checks_required = models.BooleanField(
+        _("lesson checks must be passed"),
+        default=False,
+        help_text=_("A lesson with a check counts as complete only when its check is passed."),
+    )
 
     parent_page_types = ["courses.CourseIndexPage"]
     subpage_types = []
+    base_form_class = CoursePageForm
 
     content_panels = Page.content_panels + [
         FieldPanel("module"),
         FieldPanel("summary"),
         FieldPanel("hours"),
         FieldPanel("body"),
+        InlinePanel("lessons", heading=_("Lessons"), label=_("Lesson")),
+        MultiFieldPanel(
+            [
+                FieldPanel("checks_required"),
+                FieldPanel("pushed"),
+                FieldPanel("audience_categories"),
+                FieldPanel("audience_branches"),
+            ],
+            heading=_("Online learning"),
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
