@@ -285,6 +285,12 @@ ACCOUNTS_CODES_PER_PHONE_HOUR = env_int("ACCOUNTS_CODES_PER_PHONE_HOUR", 5)  # c
 ACCOUNTS_CODES_PER_IP_HOUR = env_int("ACCOUNTS_CODES_PER_IP_HOUR", 20)  # code requests per client address
 ACCOUNTS_TRIES_PER_IP_HOUR = env_int("ACCOUNTS_TRIES_PER_IP_HOUR", 30)  # code entries per client address
 
+# Reminders (lms.notifications): no e-mail or SMS in the quiet hours (Beijing time; due then: sent at
+# their end); a failed delivery is retried this many times, waiting NOTIFICATIONS_RETRY_MINUTES, doubling.
+NOTIFICATIONS_QUIET_HOURS = env_str("NOTIFICATIONS_QUIET_HOURS", "21:00-08:00")
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_MINUTES = env_int("NOTIFICATIONS_RETRY_MINUTES", 10)
+
 # --- Attendance -----------------------------------------------------------------------------------
 ATTENDANCE_QR_SECONDS = env_int("ATTENDANCE_QR_SECONDS", 20)  # the venue's QR code changes this often
 ATTENDANCE_OPENS_MINUTES = env_int("ATTENDANCE_OPENS_MINUTES", 30)  # sign-in opens this long before
