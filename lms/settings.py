@@ -340,6 +340,7 @@ LIVE_HLS_SECRET = env_str("LIVE_HLS_SECRET")  # nginx's secure_link_md5 secret; 
 LIVE_HLS_MIN_VIEWERS = env_int("LIVE_HLS_MIN_VIEWERS", 60)
 LIVE_HLS_SEGMENT_SECONDS = env_int("LIVE_HLS_SEGMENT_SECONDS", 2)
 LIVE_HLS_TOKEN_MINUTES = env_int("LIVE_HLS_TOKEN_MINUTES", 30)  # a URL lasts the class (+grace), at least this
+LIVE_HLS_FORWARD_HOST = env_str("LIVE_HLS_FORWARD_HOST", "127.0.0.1")  # where Janus sends RTP: the supervisor's host
 
 # --- Teacher evaluation -----------------------------------------------------------------------------
 EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end
