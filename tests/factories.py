@@ -159,7 +159,7 @@ def class_sessions(day, *, teacher, point, hour: int = 8, kinds=None) -> list:
 
     from lms.scheduling.models import TAUGHT_KINDS, Session, SessionKind
 
-    kinds = kinds or [kind for kind in SessionKind if kind != SessionKind.ELECTIVE]
+    kinds = kinds or [kind for kind in SessionKind if kind not in (SessionKind.ELECTIVE, SessionKind.EXAM)]
     start = datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone()) + timedelta(
         hours=hour
     )
