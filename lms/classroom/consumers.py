@@ -21,8 +21,10 @@ Messages are JSON objects with a `type`. From the client:
 From the server:
 - `welcome` (your role, your `peer` id, participants, chat history, whether chat is muted, raised
   hands, the current poll, who publishes video, the ICE servers, and `media`: how video comes, `mesh`
-  or `janus` with the server's URL, the room and the participant's tokens, see media.py) on
-  connecting, so a returning participant catches up;
+  or `janus` with the server's URL, the room and the participant's tokens, see media.py; with Janus,
+  a member may also get `hls`: {"url": the signed live HLS playlist, "preferred": whether to watch
+  it rather than WebRTC (the room is big), "expires": Unix time}, see live_hls.py) on connecting, so
+  a returning participant catches up;
 - `participant` (one person's entry, or `null` when their last connection left; to the teacher and
   staff only, who also get the whole list in `welcome`; coalesced: sent after presence is written,
   about once a second, once per person who changed meanwhile), `chat.message`,
@@ -63,7 +65,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from lms.classroom import batching, guard, janus, media, presence, selectors, services
+from lms.classroom import batching, guard, janus, live_hls, media, presence, selectors, services
 from lms.classroom.hub import Outbox, hub_for, room_group
 from lms.classroom.models import LiveRoom, PresenceState
 
@@ -535,8 +537,11 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
                 lambda: selectors.room_state(self.stage, moderator=self.moderator),
             ),
             "ice_servers": media.ice_servers(self.user),
-            "media": media.client_media(
-                room=self.room, stage=self.stage, user=self.user, ready=self.media_ready
+            "media": live_hls.with_hls(
+                media.client_media(room=self.room, stage=self.stage, user=self.user, ready=self.media_ready),
+                room=self.room,
+                stage=self.stage,
+                role=self.role,
             ),
             "ping_seconds": services.PING_SECONDS,
         }
