@@ -28,6 +28,7 @@ class AttendanceSource(models.TextChoices):
     REPLAY = "replay", _("Replay make-up")
     LEAVE = "leave", _("Approved leave")
     AUTO = "auto", _("Not signed in by the end")
+    ONLINE = "online", _("Online study")
 
 
 class AttendanceRecord(models.Model):
@@ -122,6 +123,37 @@ class AttendanceChange(models.Model):
 
     def __str__(self):
         return f"{self.record_id}: {self.old_status or '—'} → {self.new_status}"
+
+
+class OnlineStudy(models.Model):
+    """Minutes of on-demand videos a member watched in a year, per video (source "online study"), kept
+    by lms.learning: one row per member, video and year, updated in place, never one per heartbeat."""
+
+    member = models.ForeignKey(
+        "people.Member", on_delete=models.CASCADE, related_name="online_study", verbose_name=_("member")
+    )
+    video = models.ForeignKey(
+        "vod.Video", on_delete=models.CASCADE, related_name="+", verbose_name=_("video")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    seconds = models.PositiveIntegerField(_("seconds watched"), default=0)
+    minutes = models.PositiveIntegerField(_("minutes credited"), default=0)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("online study")
+        verbose_name_plural = _("online study")
+        indexes = [models.Index(fields=["year", "member"], include=["minutes"], name="online_study_by_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "video", "year"],
+                name="online_study_one_per_member_video_year",
+                violation_error_message=_("This member already has online study of this video this year."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} · {self.video_id} · {self.year}: {self.minutes}"
 
 
 class LeaveStatus(models.TextChoices):

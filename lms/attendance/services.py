@@ -369,6 +369,31 @@ def attendance_credit_live(
     return record
 
 
+def attendance_credit_replay(
+    *, session: Session, member: Member, minutes: int, now: datetime | None = None
+) -> AttendanceRecord | None:
+    """Make-up (补学) from the session's recording: the member watched enough of it, so a record that
+    says absent or excused (or none, for a migrant member) becomes *present (replay make-up)* with the
+    minutes watched (at most the session's), in its history. A record that credits already is kept."""
+    now = now or timezone.now()
+    minutes = max(0, min(int(minutes), credit.session_minutes(session)))
+    existing = AttendanceRecord.objects.filter(session=session, member=member).first()
+    if existing and existing.status in ATTENDED:
+        return existing
+    record, _created = _write(
+        session=session,
+        member=member,
+        status=AttendanceStatus.PRESENT,
+        source=AttendanceSource.REPLAY,
+        minutes=minutes,
+        actor=None,
+        now=now,
+        note=_("Made up from the recording"),
+        keep_if=ATTENDED,
+    )
+    return record
+
+
 # --- Leave ------------------------------------------------------------------------------------------
 
 
