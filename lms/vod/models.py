@@ -60,6 +60,13 @@ class Video(models.Model):
     # [{"name": "360p", "height": 360, "bandwidth": 800000}, ...], best last.
     renditions = models.JSONField(_("renditions"), default=list, blank=True)
     has_poster = models.BooleanField(_("has a poster frame"), default=False)
+    # Uploads are shown to members (of the school's townships) only once published; a session's
+    # recording is shown to the members of its class whatever this says.
+    published = models.BooleanField(
+        _("published to members"),
+        default=False,
+        help_text=_("Members of the school (a city school: of every township) can watch it."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,5 +1,11 @@
 """Pages of lms.vod (mounted at the site root)."""
 
+from django.urls import path
+
+from lms.vod import views
+
 app_name = "vod"
 
-urlpatterns = []
+urlpatterns = [
+    path("vod/<str:token>/<str:folder>/<path:name>", views.vod_file, name="file"),
+]
