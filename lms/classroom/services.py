@@ -41,6 +41,7 @@ from lms.people.roles import STAFF_ROLES
 from lms.people.selectors import is_org_dept, member_profile
 from lms.scheduling.models import PUBLIC_STATUSES, Delivery, Enrollment, EnrollmentStatus, Session
 from lms.scheduling.selectors import can_manage_class, can_schedule_at, schools_for_user
+from lms.vod.services import recording_start_after_class
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -303,6 +304,8 @@ def _room_close(room: LiveRoom, now: datetime) -> int:
             each.save(update_fields=["ended_at"])
         if each.media == MediaMode.JANUS and each.parent_id is None:  # its Janus room goes, once committed
             transaction.on_commit(partial(janus.room_close, each.pk), robust=True)
+            # then its recording (closed by Janus with the room) becomes the session's video
+            transaction.on_commit(partial(recording_start_after_class, each.pk, each.session_id), robust=True)
         intervals_close(PresenceInterval.objects.filter(room=each), now)
         credited += live_attendance_close(room=each, now=now)
     return credited
