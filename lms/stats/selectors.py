@@ -1,0 +1,558 @@
+"""The county's figures (统计), for the dashboard, its drill-down, the annual report and the API.
+
+A place is the county (the organization department), a city school's townships (its staff), one
+township or one branch; its figures are grouped by the level below (townships, branches, members).
+Every figure is read for one year, bounded by that year's sessions (or five years for the rotation and
+the teachers' trend), through the indexes the hours reports use: the number of queries does not depend
+on years, townships or members, and the time follows one year, not the whole history (measured in
+`bench/dashboard_history.py`; no stored counters to go stale).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import Page
+
+from courses.models import CitySchoolPage, TownshipSchoolPage
+from lms.attendance import selectors as hours
+from lms.attendance.models import ATTENDED_STATUSES, AttendanceRecord, AttendanceSource, AttendanceStatus
+from lms.evaluation import ranking
+from lms.people.models import Branch, Member, MemberCategory
+from lms.people.roles import Role
+from lms.people.selectors import (
+    branches_for_user,
+    is_org_dept,
+    is_staff_user,
+    staff_scope_paths,
+    townships_managed_by,
+    user_has_role,
+)
+from lms.scheduling.models import PUBLIC_STATUSES, PlannedClass, TrainingClass
+
+COUNTY, CITY, TOWNSHIP, BRANCH = "county", "city", "township", "branch"
+MONTHS = list(range(1, 13))
+MEMBERS_PER_PAGE = 50
+# Satisfaction buckets of the teachers' distribution: [low, high) in percent.
+SATISFACTION_BUCKETS = [(0, 60), (60, 80), (80, 90), (90, 95), (95, 101)]
+
+
+def share(part: int, whole: int) -> Decimal:
+    """part/whole in percent with one decimal (0 when there is no whole)."""
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# --- Places and who may see them -------------------------------------------------------------------
+
+
+@dataclass
+class Place:
+    """Where the figures are read: the county (or a city school's townships), a township or a branch."""
+
+    level: str
+    title: str
+    townships: QuerySet  # the township schools inside the place
+    township: TownshipSchoolPage | None = None
+    branch: Branch | None = None
+    parent: "Place | None" = None
+
+    @property
+    def child_level(self) -> str:
+        return {COUNTY: TOWNSHIP, CITY: TOWNSHIP, TOWNSHIP: BRANCH, BRANCH: "member"}[self.level]
+
+    @property
+    def ancestors(self) -> list["Place"]:
+        chain, place = [], self.parent
+        while place is not None:
+            chain.insert(0, place)
+            place = place.parent
+        return chain
+
+    def members(self) -> QuerySet[Member]:
+        members = Member.objects.all()
+        if self.branch is not None:
+            return members.filter(branch_id=self.branch.pk)
+        if self.township is not None:
+            return members.filter(branch__township_id=self.township.pk)
+        if self.level == COUNTY:
+            return members
+        return members.filter(branch__township__in=self.townships)
+
+    def schools(self) -> QuerySet[Page]:
+        """The schools whose classes count here: every school in the county, a city school and its
+        townships, one township school."""
+        township = self.township or (self.branch.township if self.branch else None)
+        if township is not None:
+            return Page.objects.filter(pk=township.pk)
+        schools = Page.objects.type(CitySchoolPage, TownshipSchoolPage)
+        if self.level == COUNTY:
+            return schools
+        paths = Q()
+        for path in self._city_paths:
+            paths |= Q(path__startswith=path)
+        return schools.filter(paths)
+
+    _city_paths: list = field(default_factory=list)
+
+
+def sees_county(user) -> bool:
+    return is_org_dept(user)
+
+
+def may_see_stats(user) -> bool:
+    """Staff see their schools' figures; members and teachers have their own pages."""
+    return is_staff_user(user)
+
+
+def may_see_teachers(user) -> bool:
+    """The teacher ranking is the organization department's and the city school's (teachers are the
+    county's pool; township staff see their own figures only)."""
+    return is_org_dept(user) or user_has_role(user, Role.CITY_STAFF)
+
+
+def home_place(user) -> Place | None:
+    """Where the user lands: the county, a city school's townships, or their one township."""
+    if not may_see_stats(user):
+        return None
+    if sees_county(user):
+        return Place(COUNTY, _("The county"), TownshipSchoolPage.objects.all())
+    townships = townships_managed_by(user)
+    paths = staff_scope_paths(user)
+    cities = list(CitySchoolPage.objects.filter(path__in=paths).order_by("path"))
+    if cities:
+        title = "、".join(city.title for city in cities)
+        return Place(CITY, title, townships, _city_paths=[city.path for city in cities])
+    mine = list(townships.order_by("path")[:2])
+    if len(mine) == 1:
+        return Place(TOWNSHIP, mine[0].title, townships, township=mine[0])
+    if not mine:
+        return None
+    return Place(CITY, _("My townships"), townships, _city_paths=paths)
+
+
+def township_place(user, township_id: int) -> Place | None:
+    township = townships_managed_by(user).filter(pk=township_id).first()
+    if township is None:
+        return None
+    home = home_place(user)
+    parent = home if home is not None and home.level in (COUNTY, CITY) else None
+    return Place(
+        TOWNSHIP,
+        township.title,
+        TownshipSchoolPage.objects.filter(pk=township.pk),
+        township=township,
+        parent=parent,
+    )
+
+
+def branch_place(user, branch_id: int) -> Place | None:
+    branch = branches_for_user(user).filter(pk=branch_id).first()
+    if branch is None:
+        return None
+    parent = township_place(user, branch.township_id)
+    return Place(
+        BRANCH,
+        branch.name,
+        TownshipSchoolPage.objects.filter(pk=branch.township_id),
+        branch=branch,
+        parent=parent,
+    )
+
+
+# --- Training coverage -----------------------------------------------------------------------------
+
+
+@dataclass
+class Coverage:
+    """One row of the coverage table: a township, a branch or the place's total."""
+
+    key: int | None
+    title: str
+    members: int = 0
+    required: int = 0  # members whose category requires hours this year
+    met: int = 0
+    cadres: int = 0  # village "two committees" cadres (two days a year)
+    cadres_met: int = 0
+    rotated: int = 0  # trained at a party school in the five years up to this one
+
+    def add(self, other: "Coverage") -> None:
+        for name in ("members", "required", "met", "cadres", "cadres_met", "rotated"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def behind(self) -> int:
+        return self.required - self.met
+
+    @property
+    def met_share(self) -> Decimal:
+        return share(self.met, self.required)
+
+    @property
+    def cadres_share(self) -> Decimal:
+        return share(self.cadres_met, self.cadres)
+
+    @property
+    def rotation_share(self) -> Decimal:
+        return share(self.rotated, self.members)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.key,
+            "title": self.title,
+            "members": self.members,
+            "required": self.required,
+            "met": self.met,
+            "behind": self.behind,
+            "met_share": float(self.met_share),
+            "cadres": self.cadres,
+            "cadres_met": self.cadres_met,
+            "cadres_share": float(self.cadres_share),
+            "rotated": self.rotated,
+            "rotation_share": float(self.rotation_share),
+        }
+
+
+def _child_units(place: Place) -> tuple[str, list[tuple[int, str]]]:
+    """The member field that groups by the level below, and the units in order (one query)."""
+    if place.level == TOWNSHIP:
+        branches = Branch.objects.filter(township_id=place.township.pk).order_by("name", "pk")
+        return "branch_id", list(branches.values_list("pk", "name"))
+    townships = place.townships.order_by("path")
+    return "branch__township_id", list(townships.values_list("pk", "title"))
+
+
+def coverage(place: Place, year: int) -> tuple[list[Coverage], Coverage]:
+    """Coverage per township (county, city) or branch (township), and the place's total, counted in
+    the database in one query: who met the requirement is one set over the year's records
+    (`members_meeting_requirement`), the rotation an index probe per member."""
+    rules = hours.requirement_rules(year)
+    start, _end = hours.year_bounds(year - hours.ROTATION_YEARS + 1)
+    _start, end = hours.year_bounds(year)
+    required = [c for c, rule in rules.items() if rule.hours > 0]
+    met = Q(category__in=required, pk__in=hours.members_meeting_requirement(year, rules))
+    cadre = Q(category=MemberCategory.VILLAGE_CADRE)
+    group, units = (
+        _child_units(place) if place.level != BRANCH else ("branch_id", [(place.branch.pk, place.title)])
+    )
+    counts = (
+        place.members()
+        .order_by()
+        .values(group)
+        .annotate(
+            members=Count("pk"),
+            required=Count("pk", filter=Q(category__in=required)),
+            met=Count("pk", filter=met),
+            cadres=Count("pk", filter=cadre & Q(category__in=required)),
+            cadres_met=Count("pk", filter=cadre & met),
+            rotated=Count("pk", filter=hours.members_trained_between(start, end)),
+        )
+    )
+    rows = {key: Coverage(key, title) for key, title in units}
+    total = Coverage(None, place.title)
+    for counted in counts:
+        row = Coverage(counted[group], "", **{k: v for k, v in counted.items() if k != group})
+        if counted[group] in rows:
+            rows[counted[group]].add(row)
+        total.add(row)
+    return list(rows.values()), total
+
+
+def coverage_by_month(place: Place, year: int) -> list[dict]:
+    """Month by month: members who had met their requirement by the month's end (cumulative), and
+    members who trained in the month. One query over the year's counted records, grouped by member
+    and month; the running sums are added up here."""
+    rules = hours.requirement_rules(year)
+    township_only = [c for c, rule in rules.items() if rule.scope == "township"]
+    required = {c: int(rule.hours * 60) for c, rule in rules.items() if rule.hours > 0}
+    counts = Q(member__category__in=[c for c in rules if c not in township_only]) | Q(
+        session__training_class__school_id=F("member__branch__township_id")
+    )
+    records = (
+        hours._credited_in(year)
+        .filter(member__in=place.members().values("pk"))
+        .annotate(month=ExtractMonth("session__starts_at"))
+        .values("member_id", "member__category", "month")
+        .annotate(total=Sum("minutes"), counted=Sum("minutes", filter=counts))
+        .order_by("member_id", "month")
+    )
+    met_in = defaultdict(int)
+    trained_in = defaultdict(int)
+    running: dict[int, int] = {}
+    done: set[int] = set()
+    for row in records.iterator(chunk_size=5000):
+        member = row["member_id"]
+        trained_in[row["month"]] += 1
+        if member in done or row["member__category"] not in required:
+            continue
+        running[member] = running.get(member, 0) + (row["counted"] or 0)
+        if running[member] >= required[row["member__category"]]:
+            done.add(member)
+            met_in[row["month"]] += 1
+    result, cumulative = [], 0
+    for month in MONTHS:
+        cumulative += met_in[month]
+        result.append({"month": month, "met": cumulative, "trained": trained_in[month]})
+    return result
+
+
+def members_page(place: Place, year: int, page: int = 1) -> tuple[list[Member], int]:
+    """A branch's members, a page at a time, with their minutes for the year (`with_hours`) and
+    `met`; and how many there are."""
+    members = place.members().select_related("branch").order_by("name", "pk")
+    total = members.count()
+    page = max(1, page)
+    chunk = list(members[(page - 1) * MEMBERS_PER_PAGE : page * MEMBERS_PER_PAGE])
+    for member in hours.with_hours(chunk, year):
+        member.met = member.counted_minutes >= member.required_minutes
+    return chunk, total
+
+
+# --- Classes ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClassFigures:
+    key: int | None
+    title: str
+    planned: int = 0
+    held: int = 0
+    compliant: int = 0
+    scheduled: int = 0  # published, not started yet
+
+    @property
+    def compliant_share(self) -> Decimal:
+        return share(self.compliant, self.held)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.key,
+            "title": self.title,
+            "planned": self.planned,
+            "held": self.held,
+            "compliant": self.compliant,
+            "scheduled": self.scheduled,
+            "compliant_share": float(self.compliant_share),
+        }
+
+
+def classes(place: Place, year: int, today: date | None = None) -> dict:
+    """Classes planned (annual plans), held (public classes started by today), 5+1+N compliant among
+    them, and still scheduled: per school and per month, with the total (three queries)."""
+    today = today or timezone.localdate()
+    schools = list(place.schools().order_by("path").values_list("pk", "title"))
+    by_school = {pk: ClassFigures(pk, title) for pk, title in schools}
+    by_month = {month: ClassFigures(month, str(month)) for month in MONTHS}
+    total = ClassFigures(None, place.title)
+    school_ids = [pk for pk, _title in schools]
+    planned = (
+        PlannedClass.objects.filter(plan__year=year, plan__school_id__in=school_ids)
+        .values("plan__school_id", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in planned:
+        for figures in (by_school.get(row["plan__school_id"]), by_month[row["month"]], total):
+            figures.planned += row["n"]
+    held = (
+        TrainingClass.objects.filter(
+            school_id__in=school_ids,
+            status__in=PUBLIC_STATUSES,
+            start_date__gte=date(year, 1, 1),
+            start_date__lte=date(year, 12, 31),
+        )
+        .annotate(month=ExtractMonth("start_date"))
+        .values("school_id", "month")
+        .annotate(
+            held=Count("pk", filter=Q(start_date__lte=today)),
+            compliant=Count("pk", filter=Q(start_date__lte=today, is_compliant=True)),
+            scheduled=Count("pk", filter=Q(start_date__gt=today)),
+        )
+        .order_by()
+    )
+    for row in held:
+        for figures in (by_school.get(row["school_id"]), by_month[row["month"]], total):
+            figures.held += row["held"]
+            figures.compliant += row["compliant"]
+            figures.scheduled += row["scheduled"]
+    return {"schools": list(by_school.values()), "months": list(by_month.values()), "total": total}
+
+
+def classes_held(place: Place, year: int, today: date | None = None) -> QuerySet[TrainingClass]:
+    """The year's public classes started by today, for the annual report's list."""
+    today = today or timezone.localdate()
+    return (
+        TrainingClass.objects.filter(
+            school__in=place.schools(),
+            status__in=PUBLIC_STATUSES,
+            start_date__gte=date(year, 1, 1),
+            start_date__lte=min(date(year, 12, 31), today),
+        )
+        .select_related("school")
+        .order_by("start_date", "pk")
+    )
+
+
+# --- Live, replays, make-up ------------------------------------------------------------------------
+
+
+@dataclass
+class Participation:
+    key: int | None
+    title: str
+    minutes: dict = field(default_factory=dict)  # credited minutes per attendance source
+    replays: int = 0  # sessions made up by watching the replay
+    makeup_owed: int = 0  # sessions missed (absent) and not made up yet
+
+    @property
+    def live_minutes(self) -> int:
+        return self.minutes.get(AttendanceSource.LIVE, 0)
+
+    @property
+    def in_person_minutes(self) -> int:
+        return sum(self.minutes.get(s, 0) for s in (AttendanceSource.QR, AttendanceSource.ROLL_CALL))
+
+    @property
+    def replay_minutes(self) -> int:
+        return self.minutes.get(AttendanceSource.REPLAY, 0)
+
+    @property
+    def other_minutes(self) -> int:
+        """On-demand learning and any other source the ledger credits."""
+        return sum(self.minutes.values()) - self.live_minutes - self.in_person_minutes - self.replay_minutes
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(self.minutes.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.key,
+            "title": self.title,
+            "in_person_minutes": self.in_person_minutes,
+            "live_minutes": self.live_minutes,
+            "replay_minutes": self.replay_minutes,
+            "other_minutes": self.other_minutes,
+            "replays": self.replays,
+            "makeup_owed": self.makeup_owed,
+        }
+
+
+def participation(place: Place, year: int) -> tuple[list[Participation], Participation]:
+    """Minutes credited per source (in person, live, replay, on demand), replays watched and sessions
+    still owed (absent), per township or branch: one query over the year's records."""
+    group, units = (
+        _child_units(place) if place.level != BRANCH else ("branch_id", [(place.branch.pk, place.title)])
+    )
+    start, end = hours.year_bounds(year)
+    records = (
+        AttendanceRecord.objects.filter(
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+            member__in=place.members().values("pk"),
+        )
+        .filter(Q(status__in=ATTENDED_STATUSES) | Q(status=AttendanceStatus.ABSENT))
+        .values(f"member__{group}", "source", "status")
+        .annotate(n=Count("pk"), minutes=Sum("minutes"))
+        .order_by()
+    )
+    rows = {key: Participation(key, title) for key, title in units}
+    total = Participation(None, place.title)
+    for row in records:
+        for figures in (rows.get(row[f"member__{group}"]), total):
+            if figures is None:
+                continue
+            if row["status"] == AttendanceStatus.ABSENT:
+                figures.makeup_owed += row["n"]
+                continue
+            figures.minutes[row["source"]] = figures.minutes.get(row["source"], 0) + (row["minutes"] or 0)
+            if row["source"] == AttendanceSource.REPLAY:
+                figures.replays += row["n"]
+    return list(rows.values()), total
+
+
+# --- Teachers --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TeacherFigures:
+    year: int
+    rows: list  # ranking.RankingRow, ranked within each category
+    distribution: list[dict]
+    not_award_eligible: list
+    rectification: list
+    category_trend: dict  # category → {year: mean satisfaction of its rated teachers}
+    summary: dict
+
+
+def teachers(year: int, now=None) -> TeacherFigures:
+    """The year's teacher ranking (a fixed number of queries) with the satisfaction distribution, the
+    flagged teachers and each category's five-year trend (the mean of its rated teachers' rates)."""
+    rows = ranking.teacher_ranking(year, now=now)
+    rated = [row for row in rows if row.rated]
+    distribution = []
+    for low, high in SATISFACTION_BUCKETS:
+        label = f"{low}–{min(high, 100)}%" if high <= 100 else f"≥{low}%"
+        count = sum(1 for row in rated if low <= row.satisfaction_rate < high)
+        distribution.append({"label": label, "low": low, "high": high, "teachers": count})
+    trend_years = range(year - ranking.TREND_YEARS + 1, year + 1)
+    category_trend: dict[str, dict[int, float | None]] = {}
+    for category in sorted({row.teacher.category for row in rows}):
+        category_trend[category] = {}
+        for trend_year in trend_years:
+            rates = [
+                row.trend[trend_year]
+                for row in rows
+                if row.teacher.category == category and row.trend.get(trend_year) is not None
+            ]
+            category_trend[category][trend_year] = float(sum(rates) / len(rates)) if rates else None
+    return TeacherFigures(
+        year=year,
+        rows=rows,
+        distribution=distribution,
+        not_award_eligible=[r for r in rated if ranking.NOT_AWARD_ELIGIBLE in r.flags],
+        rectification=[r for r in rated if ranking.RECTIFICATION in r.flags],
+        category_trend=category_trend,
+        summary=ranking.county_summary(rows),
+    )
+
+
+# --- Everything for one place ----------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    place: Place
+    year: int
+    coverage: list
+    coverage_total: Coverage
+    months: list
+    classes: dict
+    participation: list
+    participation_total: Participation
+    teachers: TeacherFigures | None
+
+
+def dashboard(user, place: Place, year: int, now=None) -> Dashboard:
+    """All the figures of one place and year, in a fixed number of queries."""
+    now = now or timezone.now()
+    rows, total = coverage(place, year)
+    taking_part, taking_part_total = participation(place, year)
+    show_teachers = place.level in (COUNTY, CITY) and may_see_teachers(user)
+    return Dashboard(
+        place=place,
+        year=year,
+        coverage=rows,
+        coverage_total=total,
+        months=coverage_by_month(place, year),
+        classes=classes(place, year, timezone.localdate(now)),
+        participation=taking_part,
+        participation_total=taking_part_total,
+        teachers=teachers(year, now) if show_teachers else None,
+    )
