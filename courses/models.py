@@ -116,7 +116,7 @@ class TownshipSchoolPage(SchoolTimetableMixin, SchoolFieldsMixin, Page):
         return context
 
 
-class TeachingPointPage(SchoolFieldsMixin, Page):
+class TeachingPointPage(RoutablePageMixin, SchoolFieldsMixin, Page):
     """基层教学点: a site where teaching happens on location (the '+1' of 5+1+N)."""
 
     category = models.CharField(_("category"), max_length=32, choices=TeachingPointCategory.choices)
@@ -186,6 +186,17 @@ class TeachingPointPage(SchoolFieldsMixin, Page):
     @property
     def township_school(self):
         return self.get_parent().specific
+
+    @routable_path("hall/", name="hall")
+    def hall(self, request):
+        """The online hall (网上展厅) at <teaching point>/hall/."""
+        from courses.learning_views import teaching_point_hall  # views import this module
+
+        return teaching_point_hall(request, self)
+
+    @property
+    def has_hall(self) -> bool:
+        return bool(self.hall_photos or self.hall_video_id or self.hall_audio_id or self.hall_intro)
 
 
 class CourseIndexPage(Page):

@@ -126,6 +126,7 @@ api.add_router("", learning_router)
 api.add_router("", quizzes_router)
 api.add_router("", notifications_router)
 api.add_router("", stats_router)
+api.add_router("", "courses.api.router")
 
 
 @api.exception_handler(PermissionDenied)

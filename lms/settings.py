@@ -389,7 +389,7 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "mp4"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "mp4", "mp3", "m4a"]
 # Files are private to their school (lms/files): documents only through Wagtail's view, which checks
 # the collection's view restriction; images through the media gate (/media/, lms/files/views.py).
 # With FILES_ACCEL_REDIRECT (production, behind deploy/nginx.conf) the app answers with an

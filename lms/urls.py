@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("lms.quizzes.urls")),
     path("", include("lms.notifications.urls")),
     path("", include("lms.stats.urls")),
+    path("", include("courses.learning_urls")),
     path("search/", course_views.search, name="search"),
 ]
 
