@@ -26,8 +26,10 @@ from lms.attendance.models import (
     ATTENDED_STATUSES,
     AttendanceChange,
     AttendanceRecord,
+    AttendanceSource,
     LeaveSession,
     LeaveStatus,
+    OnlineStudy,
     RequirementRule,
     RequirementScope,
 )
@@ -217,8 +219,25 @@ def member_ledger(member: Member, year: int) -> Ledger:
         record.counts = counts_toward(rule, record, member)
         if record.counts:
             ledger.counted_minutes += record.minutes
+    # Online study (lms.learning) counts wherever the member watched: the department's online study
+    # rules already decided which videos count and up to what cap.
+    online = online_minutes(member.pk, year)
+    if online:
+        ledger.minutes_by_source[AttendanceSource.ONLINE] = online
+        ledger.total_minutes += online
+        ledger.counted_minutes += online
     ledger.last_attended = last_attended(member, year)
     return ledger
+
+
+def online_minutes(member_id: int, year: int) -> int:
+    """Minutes of online study credited to the member in `year`."""
+    return (
+        OnlineStudy.objects.filter(member_id=member_id, year=year).aggregate(minutes=Sum("minutes"))[
+            "minutes"
+        ]
+        or 0
+    )
 
 
 def last_attended(member: Member, year: int) -> date | None:
@@ -268,13 +287,42 @@ def members_meeting_requirement(year: int, rules: dict[str, RequirementRule] | N
     counts = Q(member__category__in=any_school) | Q(
         session__training_class__school_id=F("member__branch__township_id")
     )
-    return (
+    by_records = (
         _credited_in(year)
         .filter(counts)
         .values("member_id", "member__category")
         .annotate(counted=Sum("minutes"))
         .filter(counted__gte=_required_minutes(rules, "member__category"))
         .values("member_id")
+    )
+    # Members with online study that year (few): their records' minutes and online minutes together.
+    with_online = (
+        _annotate_minutes(
+            Member.objects.filter(pk__in=OnlineStudy.objects.filter(year=year).values("member_id")),
+            year,
+            rules,
+        )
+        .filter(counted_minutes__gte=_required_minutes(rules, "category"))
+        .values("pk")
+    )
+    return Member.objects.filter(Q(pk__in=by_records) | Q(pk__in=with_online)).values("pk")
+
+
+def _annotate_minutes(members: QuerySet[Member], year: int, rules: dict[str, RequirementRule]) -> QuerySet:
+    mine = _credited_in(year).filter(member_id=OuterRef("pk"))
+    at_township = mine.filter(session__training_class__school_id=OuterRef("branch__township_id"))
+    online = OnlineStudy.objects.filter(year=year, member_id=OuterRef("pk"))
+    return members.annotate(
+        record_minutes=scalar_subquery(mine, "SUM", "minutes"),
+        township_minutes=scalar_subquery(at_township, "SUM", "minutes"),
+        online_minutes=scalar_subquery(online, "SUM", "minutes"),
+        total_minutes=F("record_minutes") + F("online_minutes"),
+        counted_minutes=Case(
+            When(category__in=_township_categories(rules), then=F("township_minutes")),
+            default=F("record_minutes"),
+            output_field=IntegerField(),
+        )
+        + F("online_minutes"),
     )
 
 
@@ -283,24 +331,16 @@ def members_with_hours(user, year: int) -> QuerySet[Member]:
     `total_minutes` and `required_minutes` for the year. The minutes are correlated subqueries over
     the member's records of that year, worked out only for the rows fetched (a page, not everyone)."""
     rules = requirement_rules(year)
-    mine = _credited_in(year).filter(member_id=OuterRef("pk"))
-    at_township = mine.filter(session__training_class__school_id=OuterRef("branch__township_id"))
-    return members_for_user(user).annotate(
-        total_minutes=scalar_subquery(mine, "SUM", "minutes"),
-        township_minutes=scalar_subquery(at_township, "SUM", "minutes"),
-        counted_minutes=Case(
-            When(category__in=_township_categories(rules), then=F("township_minutes")),
-            default=F("total_minutes"),
-            output_field=IntegerField(),
-        ),
-        required_minutes=_required_minutes(rules, "category"),
+    return _annotate_minutes(members_for_user(user), year, rules).annotate(
+        required_minutes=_required_minutes(rules, "category")
     )
 
 
 def with_hours(members: list[Member], year: int) -> list[Member]:
     """The same `total_minutes`, `township_minutes`, `counted_minutes` and `required_minutes` as
     `members_with_hours`, set on a page (or a chunk) of members already fetched (with their branch):
-    one query over the year's records of these members, however long the history is."""
+    one query over the year's records of these members, however long the history is, and one over
+    their online study of the year (added to the total and the counted minutes)."""
     rules = requirement_rules(year)
     township_categories = _township_categories(rules)
     minutes = {
@@ -315,13 +355,20 @@ def with_hours(members: list[Member], year: int) -> list[Member]:
             ),
         )
     }
+    online = dict(
+        OnlineStudy.objects.filter(year=year, member_id__in=[member.pk for member in members])
+        .values("member_id")
+        .annotate(minutes=Sum("minutes"))
+        .values_list("member_id", "minutes")
+    )
     for member in members:
         row = minutes.get(member.pk, {})
-        member.total_minutes = row.get("total") or 0
+        member.online_minutes = online.get(member.pk) or 0
+        member.total_minutes = (row.get("total") or 0) + member.online_minutes
         member.township_minutes = row.get("township") or 0
         member.counted_minutes = (
-            member.township_minutes if member.category in township_categories else member.total_minutes
-        )
+            member.township_minutes if member.category in township_categories else row.get("total") or 0
+        ) + member.online_minutes
         rule = rules.get(member.category)
         member.required_minutes = int(rule.hours * 60) if rule else 0
     return members

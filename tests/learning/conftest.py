@@ -2,7 +2,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from lms.attendance import services as attendance
 from lms.learning import services
@@ -73,7 +72,7 @@ def missed(held):  # noqa: F811 (the fixture imported above)
     """member_a was absent from the lecture, which has a ready 30-minute recording."""
     lecture = held["lecture"]
     attendance.attendance_mark(
-        actor=held["org"], session=lecture, member=held["member_a"], status="absent", now=timezone.now()
+        actor=held["org"], session=lecture, member=held["member_a"], status="absent", now=lecture.ends_at
     )
     recording = make_video(held["town_a"], duration=1800.0, session=lecture, title="领导讲座录像")
     return {**held, "recording": recording}
