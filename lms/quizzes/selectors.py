@@ -300,3 +300,9 @@ def lesson_checks_passed(member: Member, lesson_ids) -> dict[int, bool | None]:
     for lesson_id, paper_id in checks.items():
         result[lesson_id] = paper_id in passed
     return result
+
+
+def exam_counts_toward_hours(year: int) -> bool:
+    """The organization department's choice for the year (default: yes)."""
+    setting = YearSetting.objects.filter(year=year).first()
+    return True if setting is None else setting.exam_counts_toward_hours

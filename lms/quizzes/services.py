@@ -172,6 +172,10 @@ def attempt_start(*, user, paper: Paper) -> tuple[Attempt, bool]:
                 )
             AttemptQuestion.objects.bulk_create(slots)
             Question.objects.filter(pk__in=[q.pk for q, _p in drawn], frozen=False).update(frozen=True)
+            if attempt.deadline is not None:
+                from lms.quizzes.tasks import attempt_expire_at_deadline
+
+                transaction.on_commit(lambda: attempt_expire_at_deadline(attempt))
     except IntegrityError:
         # Another request (another device, a double tap) started it first: use theirs.
         open_attempt = selectors.open_attempt(member, paper)
@@ -376,6 +380,18 @@ def essay_mark(*, user, slot_id: int, score, comment: str = "") -> EssayMark:
                 _release(attempt, slots)
                 attempt.save(update_fields=["score", "passed", "status", "released_at"])
     return mark
+
+
+def paper_publish(*, user, paper: Paper) -> Paper:
+    """Publish a paper once the bank can fill every draw; members of an exam hear of it."""
+    if not selectors.can_manage_paper(user, paper):
+        raise PermissionDenied(_("You may not change this paper."))
+    _draw(paper)  # refuses (bank_too_small, empty) with words for staff
+    Paper.objects.filter(pk=paper.pk).update(status=PaperStatus.PUBLISHED)
+    paper.status = PaperStatus.PUBLISHED
+    if paper.kind == "exam":
+        transaction.on_commit(lambda: exam_scheduled_announce(paper))
+    return paper
 
 
 def exam_scheduled_announce(paper: Paper) -> int:
