@@ -1,0 +1,19 @@
+"""Background work of reminders: send the e-mail and SMS that are due (queue "default", next to the
+account codes' SMS), and the sweep that finds today's events (every few minutes from cron)."""
+
+from django_tasks import task
+
+from lms.notifications import events, services
+
+
+@task()
+def notifications_send() -> int:
+    return services.deliveries_send()
+
+
+@task()
+def notifications_sweep() -> int:
+    """Remind of classes starting tomorrow, then send what is due."""
+    reminded = events.classes_tomorrow_remind()
+    services.deliveries_send()
+    return reminded
