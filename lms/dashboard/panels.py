@@ -109,17 +109,30 @@ class FlaggedTeachersPanel(RolePanel):
         }
 
 
+class YearFiguresPanel(RolePanel):
+    """This year so far: requirement met, classes held and 5+1+N compliant, and the townships (or
+    branches) furthest behind, each opening its figures in the dashboard (lms.stats)."""
+
+    name = "year-figures"
+    order = 5
+    template_name = "dashboard/year_figures.html"
+
+    def figures(self, now):
+        return {"figures": selectors.year_figures(self.user, now)}
+
+
 def panels_for(user, now: datetime | None = None) -> list[RolePanel]:
     """The panels of the user's role: nothing for members and teachers (they have /me/)."""
     if is_org_dept(user):
         panels = (
+            YearFiguresPanel,
             ClassesThisWeekPanel,
             EvaluationsClosingPanel,
             FlaggedTeachersPanel,
             ClassesBreakingRulesPanel,
         )
     elif is_staff_user(user):
-        panels = (TodaySessionsPanel, PendingLeavePanel, ClassesBreakingRulesPanel)
+        panels = (YearFiguresPanel, TodaySessionsPanel, PendingLeavePanel, ClassesBreakingRulesPanel)
     else:
         panels = ()
     return [panel(user, now) for panel in panels]

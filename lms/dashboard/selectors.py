@@ -169,3 +169,37 @@ def flagged_teachers(now: datetime | None = None) -> FlaggedTeachers:
         rectification=below_60,
         not_award_eligible=sum(1 for row in rows if ranking.NOT_AWARD_ELIGIBLE in row.flags),
     )
+
+
+# --- Everyone who oversees schools -----------------------------------------------------------------
+
+
+@dataclass
+class YearFigures:
+    """The year so far at a glance, for the home panel (the figures of lms.stats)."""
+
+    year: int
+    place: object  # lms.stats.selectors.Place
+    coverage: object  # lms.stats.selectors.Coverage (the place's total)
+    classes: object  # lms.stats.selectors.ClassFigures (the place's total)
+    weakest: list  # the townships or branches furthest behind, worst first
+
+
+def year_figures(user, now: datetime | None = None, weakest: int = 3) -> YearFigures | None:
+    """This year's coverage and classes for the place the user oversees (a fixed number of queries),
+    with the units furthest behind: where today's work is."""
+    from lms.stats import selectors as stats
+
+    place = stats.home_place(user)
+    if place is None:
+        return None
+    today = county_today(now)
+    rows, total = stats.coverage(place, today.year)
+    behind = sorted((row for row in rows if row.behind), key=lambda row: (row.met_share, row.title))
+    return YearFigures(
+        year=today.year,
+        place=place,
+        coverage=total,
+        classes=stats.classes(place, today.year, today)["total"],
+        weakest=behind[:weakest],
+    )
