@@ -179,7 +179,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         # With Janus, its room exists before anyone is told to use it (a network call: not on the loop).
         self.media_ready = janus.enabled() and await sync_to_async(
             media.media_server_ready, thread_sensitive=False
-        )(self.stage)
+        )(self.stage, self.room)
         state = await self._state()
         self.outbox.skip_chat = {line["id"] for line in state["chat"]}
         await self.send_json({"type": "welcome", "role": self.role, **state})

@@ -220,8 +220,9 @@ class Client:
                         "publishers": publishers,
                         "bitrate": settings.JANUS_BITRATE,
                         "permanent": False,
-                        # Every room records (lms.vod makes the video on demand after the class).
-                        "record": True,
+                        # Every room records (lms.vod makes the video on demand after the class);
+                        # a township's relayed copy does not (the city's instance has it).
+                        "record": self.instance.name == DEFAULT,
                         "rec_dir": str(settings.JANUS_RECORDINGS_DIR / str(room_id)),
                     }
                 )
@@ -316,24 +317,6 @@ class Client:
             body["rtcp_port"] = rtcp_port
         with self.videoroom() as request:
             request(body)
-
-    def remotes(self, room_id: int, feed: int) -> list[str]:
-        """The relays (`remote_id`s) of the local publisher `feed` to other instances."""
-        with self.videoroom() as request:
-            try:
-                listed = request(
-                    {
-                        "request": "list_remotes",
-                        "room": room_id,
-                        "publisher_id": feed,
-                        "secret": self.secret(room_id),
-                    }
-                )
-            except JanusError as error:
-                if error.code in (NO_SUCH_ROOM, NO_SUCH_FEED):
-                    return []
-                raise
-        return [each["remote_id"] for each in listed.get("list", [])]
 
     def unpublish_remotely(self, room_id: int, feed: int, remote_id: str) -> bool:
         with self.videoroom() as request:

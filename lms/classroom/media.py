@@ -9,7 +9,9 @@ JANUS_URL set) the publisher sends once to Janus and every viewer receives from 
 carries `media` (the mode; for Janus its URL, the room and the participant's tokens, see janus.py),
 the publisher's payload its Janus feed id, and `media.request`/`media.signal` are not used.
 
-All media state lives on the stage room (the big classroom), which sub-classrooms share."""
+All media state lives on the stage room (the big classroom), which sub-classrooms share. A township
+sub-classroom may load its video from its township's own Janus instance, which receives the city's
+stream (cascade.py): `welcome` then names that instance's server and tokens."""
 
 import base64
 import hashlib
@@ -24,7 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lms.classroom import batching, janus
+from lms.classroom import batching, cascade, janus
 from lms.classroom.models import LiveRoom, MediaMode, MediaViewer, PresenceInterval
 from lms.classroom.services import PRESENCE_STALE_SECONDS
 from lms.scheduling.models import Session
@@ -94,7 +96,18 @@ def publish(*, stage: LiveRoom, user, role: str, connection: str, source: str) -
     stage.save(update_fields=["publisher", "publisher_connection", "publisher_source"])
     if changed:
         MediaViewer.objects.filter(room=stage).delete()
+        _relay_after_commit(stage, feed_id(connection))
     return changed
+
+
+def _relay_after_commit(stage: LiveRoom, feed: int | None) -> None:
+    """With township instances serving this stage's sub-classrooms: once committed, relay the new
+    publisher (or no one) to them, in the background (cascade.py)."""
+    if not janus.enabled():
+        return
+    targets = cascade.instances_below(stage)
+    if targets:
+        transaction.on_commit(lambda: cascade.follow_later(stage.pk, targets, feed), robust=True)
 
 
 @transaction.atomic
@@ -106,6 +119,7 @@ def unpublish(*, stage: LiveRoom, connection: str) -> bool:
     stage.publisher, stage.publisher_connection, stage.publisher_source = None, "", ""
     stage.save(update_fields=["publisher", "publisher_connection", "publisher_source"])
     MediaViewer.objects.filter(room=stage).delete()
+    _relay_after_commit(stage, None)
     return True
 
 
@@ -178,16 +192,27 @@ def feed_id(connection: str) -> int:
 # --- The media server ----------------------------------------------------------------------------
 
 
-def media_server_ready(stage: LiveRoom) -> bool:
-    """With Janus: the stage's Janus room exists (created now if needed). A network call, made
-    outside any transaction; False (and logged) when Janus cannot be reached."""
+def media_server_ready(stage: LiveRoom, room: LiveRoom | None = None) -> bool:
+    """With Janus: the stage's Janus room exists (created now if needed), and, for a township
+    sub-classroom served by its own instance, the stage's room there too (created now: the city's
+    publisher is relayed to it in the background). Network calls, made outside any transaction;
+    False (and logged) when Janus cannot be reached."""
     if not janus.enabled():
         return False
     try:
         janus.room_ensure(stage.pk, description=f"live room {stage.pk}")
+        instance = cascade.instance_for_room(room) if room is not None else None
+        relayed = instance is not None and instance.name != janus.DEFAULT
+        if relayed and janus.room_ensure(
+            stage.pk, description=f"live room {stage.pk} (relayed)", instance=instance
+        ):
+            cascade.follow_later(stage.pk, [instance])
     except janus.JanusError:
         janus.logger.exception("Janus room %s could not be created", stage.pk)
         return False
+    finally:
+        if room is not None and room.parent_id:
+            cascade.close_thread_connection()
     return True
 
 
@@ -233,10 +258,11 @@ def client_media(*, room: LiveRoom, stage: LiveRoom, user, ready: bool, now: dat
         now + timedelta(minutes=settings.JANUS_TOKEN_MINUTES),
         (ends or now) + timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES),
     )
+    instance = cascade.instance_for_room(room)
     return {
         "mode": MediaMode.JANUS.value,
-        "url": janus.instance_for(stage.pk).public_url,
+        "url": instance.public_url,
         "room": stage.pk,
-        "token": janus.signed_token(int(expires.timestamp()), user_id=user.pk),
-        "room_token": janus.room_token(stage.pk),
+        "token": janus.signed_token(int(expires.timestamp()), user_id=user.pk, secret=instance.token_secret),
+        "room_token": janus.room_token(stage.pk, instance),
     }

@@ -13,9 +13,14 @@ through faketime, as uvicorn does through time-machine; a test where browsers co
 the real time instead (it moves the test's clock there first, so no faketime is needed), because
 Chromium's DTLS certificate lasts 30 days and Janus would find it expired on a clock a month ahead.
 
+`start_janus_instances(n)` starts n such servers, each with its own ports and secrets (the city's and
+townships' instances of the cascade); `instances_setting` describes all but the first as
+JANUS_INSTANCES, the first being the default instance (JANUS_URL).
+
 The test skips without the `janus` binary (fails under REQUIRE_SERVICES=1, as tests/services.py).
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -91,6 +96,18 @@ class JanusServer:
             "JANUS_API_SECRET": self.api_secret,
             "JANUS_TOKEN_SECRET": self.token_secret,
             "JANUS_ADMIN_KEY": self.admin_key,
+        }
+
+    def instance(self, townships: list) -> dict:
+        """This server as one entry of JANUS_INSTANCES, serving those townships (page ids or slugs)."""
+        return {
+            "url": self.url,
+            "public_url": self.public_url,
+            "api_secret": self.api_secret,
+            "token_secret": self.token_secret,
+            "admin_key": self.admin_key,
+            "townships": list(townships),
+            "rtp_host": "127.0.0.1",
         }
 
     def write_config(self) -> None:
@@ -222,3 +239,27 @@ def start_janus(follow_test_clock: bool = True) -> JanusServer:
     )
     server.start()
     return server
+
+
+def start_janus_instances(count: int, follow_test_clock: bool = True) -> list[JanusServer]:
+    """`count` Janus servers (stopped again if one fails to start)."""
+    servers: list[JanusServer] = []
+    try:
+        for _ in range(count):
+            servers.append(start_janus(follow_test_clock=follow_test_clock))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
+def instances_setting(city: JanusServer, townships: dict[str, tuple[JanusServer, list]]) -> dict:
+    """Settings (and environment, same names) for a city instance (the default one) and township
+    instances: {"name": (server, [township page ids or slugs])}."""
+    return {
+        **city.settings(),
+        "JANUS_INSTANCES": json.dumps(
+            {name: server.instance(served) for name, (server, served) in townships.items()}
+        ),
+    }
