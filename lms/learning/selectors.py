@@ -59,6 +59,12 @@ def progress_for(member: Member | None, video: Video) -> WatchProgress | None:
     return WatchProgress.objects.filter(member=member, video=video).first()
 
 
+def progress_by_video(member: Member | None, video_ids) -> dict[int, WatchProgress]:
+    if member is None:
+        return {}
+    return {p.video_id: p for p in WatchProgress.objects.filter(member=member, video_id__in=list(video_ids))}
+
+
 def continue_watching(member: Member, limit: int = 5) -> list[WatchProgress]:
     """Videos the member started and has not completed, latest first."""
     if member is None:

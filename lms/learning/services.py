@@ -30,6 +30,7 @@ from lms.people.selectors import is_org_dept
 from lms.vod.models import Video, VideoStatus
 
 MAX_RATE = 1.5  # fastest playback that still counts
+HEARTBEAT_SECONDS = 10  # the player reports this often (the rules allow up to 15 s)
 SLACK_SECONDS = 3.0  # network jitter between heartbeats
 MAX_INTERVALS = 200  # per heartbeat
 SALT = "lms.learning.viewing"

@@ -1,5 +1,11 @@
 """Pages of lms.learning (mounted at the site root)."""
 
+from django.urls import path
+
+from lms.learning import views
+
 app_name = "learning"
 
-urlpatterns = []
+urlpatterns = [
+    path("me/videos/<int:pk>/", views.watch, name="watch"),
+]

@@ -20,6 +20,7 @@ def make_video(school, *, duration=600.0, session=None, title="学习党章", st
         session=session,
         origin=VideoOrigin.RECORDING if session else VideoOrigin.UPLOAD,
         renditions=[{"name": "360p", "height": 360, "bandwidth": 800000}],
+        published=True,
     )
 
 
