@@ -235,7 +235,7 @@ else:
 EXPORTS_ROOT = Path(env_str("EXPORTS_ROOT", str(BASE_DIR / "private" / "exports")))
 # Videos on demand (lms.vod): originals and their HLS output, outside MEDIA_ROOT, handed out by lms.vod.
 VOD_ROOT = Path(env_str("VOD_ROOT", str(BASE_DIR / "private" / "vod")))
-VOD_UPLOAD_MAX_MB = env_int("VOD_UPLOAD_MAX_MB", 2048)  # the admin's upload form refuses larger files
+VOD_UPLOAD_MAX_MB = env_int("VOD_UPLOAD_MAX_MB", 500)  # larger uploads refused (nginx allows 512m)
 VOD_URL_SECONDS = env_int("VOD_URL_SECONDS", 3600)  # a signed playlist URL: this long plus the video
 VOD_ACCEL_REDIRECT = env_bool("VOD_ACCEL_REDIRECT", env_bool("FILES_ACCEL_REDIRECT", PRODUCTION))
 VOD_ACCEL_REDIRECT_PREFIX = env_str("VOD_ACCEL_REDIRECT_PREFIX", "/protected-vod/")  # nginx internal location
