@@ -27,11 +27,11 @@ from lms.stats.models import AnnualReport, ReportStatus
 
 def place_url(place: selectors.Place, year: int) -> str:
     if place.level == selectors.BRANCH:
-        url = reverse("stats:branch", args=[place.branch.pk])
+        url = reverse("figures:branch", args=[place.branch.pk])
     elif place.level == selectors.TOWNSHIP and place.parent is not None:
-        url = reverse("stats:township", args=[place.township.pk])
+        url = reverse("figures:township", args=[place.township.pk])
     else:
-        url = reverse("stats:index")
+        url = reverse("figures:index")
     return f"{url}?year={year}"
 
 
@@ -132,7 +132,7 @@ class DashboardView(WagtailAdminTemplateMixin, TemplateView):
             charts=chart_data(self.dash),
             sheets={sheet.name: sheet for sheet in tables.sheets(self.dash)},
             rotation_first_year=self.year - hours.ROTATION_YEARS + 1,
-            report_url=reverse("stats:report_start"),
+            report_url=reverse("figures:report_start"),
             township_id=self.place.township.pk if self.place.township and self.place.parent else "",
         )
         if self.place.level == selectors.BRANCH:
@@ -215,8 +215,8 @@ def report_state(report: AnnualReport) -> dict:
         "percent": report.percent,
         "step": report.step,
         "error": report.error,
-        "pdf_url": reverse("stats:report_download", args=[report.pk, "pdf"]) if done else "",
-        "xlsx_url": reverse("stats:report_download", args=[report.pk, "xlsx"]) if done else "",
+        "pdf_url": reverse("figures:report_download", args=[report.pk, "pdf"]) if done else "",
+        "xlsx_url": reverse("figures:report_download", args=[report.pk, "xlsx"]) if done else "",
         "finished": not report.is_active,
     }
 
@@ -235,7 +235,7 @@ def report_start(request):
         report = services.report_start(user=request.user, year=year, township_id=township_id)
     except PermissionDenied as exc:
         raise Http404 from exc
-    return redirect("stats:report", report.pk)
+    return redirect("figures:report", report.pk)
 
 
 def _year_from(value) -> int:
@@ -262,7 +262,7 @@ class ReportView(WagtailAdminTemplateMixin, TemplateView):
         context.update(
             report=self.report,
             state=report_state(self.report),
-            status_url=reverse("stats:report_status", args=[self.report.pk]),
+            status_url=reverse("figures:report_status", args=[self.report.pk]),
         )
         return context
 

@@ -16,7 +16,7 @@ class FiguresMenuItem(MenuItem):
 
 
 class StatsViewSet(ViewSet):
-    name = "stats"
+    name = "figures"
     url_prefix = "stats"
     icon = "table"
     menu_label = _("Figures")
