@@ -282,7 +282,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
                 body = f"{text.body}\n\n{link}" if link else text.body
                 send_mail(text.title, body, None, [address], fail_silently=False)
             else:
-                sms.send_sms(address, f"{text.title}: {text.body}".strip(), fail_silently=False)
+                sms.send_sms(address, _("%(title)s: %(body)s") % text.__dict__, fail_silently=False)
     except Exception as error:  # the gateway's or the mail server's; recorded, retried
         logger.warning("Notification delivery %s failed: %s", delivery_id, error)
         attempts = delivery.attempts

@@ -1,6 +1,16 @@
 import pytest
 
 from lms.accounts import sms
+from tests.attendance import conftest as attendance_fixtures
+from tests.evaluation.conftest import make_taught
+
+held = attendance_fixtures.held  # a published class of township A on 2026-12-07, member_a enrolled
+
+
+@pytest.fixture
+def taught(county):
+    """A lecture on 2026-12-07 attended by six members (see tests/evaluation/conftest.py)."""
+    return make_taught(county)
 
 
 @pytest.fixture
