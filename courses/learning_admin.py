@@ -55,7 +55,9 @@ class CourseLearnersView(WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         rates, learner_count = selectors.lesson_completion_rates(self.course, self.members)
         learners = selectors.course_learners(self.course, self.members)
-        page = Paginator(learners, PER_PAGE, count=learner_count).get_page(self.request.GET.get("p"))
+        paginator = Paginator(learners, PER_PAGE)
+        paginator.count = learner_count  # already counted with the rates: no second COUNT
+        page = paginator.get_page(self.request.GET.get("p"))
         context.update(
             course=self.course,
             rates=rates,
