@@ -18,6 +18,10 @@ Messages are JSON objects with a `type`. From the client:
   `{"type": "media.stop"}` (teacher and staff); `{"type": "media.request"}` (a viewer asks for the
   stream); `{"type": "media.signal", "to": <peer>, "description": {"type": "offer" | "answer",
   "sdp": "..."}}` between the publisher and an admitted viewer (complete SDP, candidates included).
+- `{"type": "media.handover", "user": <id>}` (连线, teacher and staff): the video goes to that township
+  sub-classroom's screen or staff member, who gets `media.invite` (with, through Janus, the big
+  room's server and tokens) and may then `media.publish` from that connection, until a moderator
+  publishes again (see media.hand_over);
 From the server:
 - `welcome` (your role, your `peer` id, participants, chat history, whether chat is muted, raised
   hands, the current poll, who publishes video, the ICE servers, and `media`: how video comes, `mesh`
@@ -389,6 +393,22 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         if await database_sync_to_async(media.unpublish)(stage=self.stage, connection=self.channel_name):
             await self._broadcast_publisher(renegotiate=True)
 
+    async def on_media_handover(self, content):
+        """连线: the video goes to a township sub-classroom's screen or staff (media.hand_over), who
+        are asked (`media.invite`, with the big room's Janus and tokens) to send their camera."""
+        user_id = content.get("user")
+        if not _is_id(user_id):
+            raise ValidationError(_("“user” must be a participant's id."))
+        await self.presence.flush()  # whose connections are live now
+        connection, guest = await database_sync_to_async(media.hand_over)(
+            stage=self.stage, role=self.acting_role, user_id=user_id
+        )
+        invite = {"type": "media.invite", "source": "camera"}
+        if self.media_ready:
+            invite["media"] = await database_sync_to_async(media.guest_media)(stage=self.stage, user_id=guest)
+        await self.hub.send_to(connection, invite)
+        await self._broadcast_publisher(renegotiate=True)
+
     async def on_media_request(self, content):
         await self.presence.flush()  # the places of connections that went are given back
         publisher = await database_sync_to_async(media.view)(
@@ -435,6 +455,7 @@ class ClassroomConsumer(AsyncJsonWebsocketConsumer):
         "class.end": on_class_end,
         "media.publish": on_media_publish,
         "media.stop": on_media_stop,
+        "media.handover": on_media_handover,
         "media.request": on_media_request,
         "media.signal": on_media_signal,
     }

@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -80,13 +81,22 @@ def publish(*, stage: LiveRoom, user, role: str, connection: str, source: str) -
     """This connection sends video from now on (camera or screen). Another person's live broadcast
     is not taken over; the same person moving to another device or tab is. Returns whether the
     publishing connection changed (viewers then ask the new one)."""
-    if role not in PUBLISHERS:
-        raise PermissionDenied(_("Only the teacher or staff may send video."))
     if source not in SOURCES:
         raise ValidationError(_("Video comes from the “camera” or the “screen”."))
     stage = LiveRoom.objects.select_for_update().get(pk=stage.pk)
     current = stage.publisher_connection
-    if current and current != connection and stage.publisher_id != user.pk and _connected(stage, current):
+    if role not in PUBLISHERS and not (current == connection and stage.publisher_id == user.pk):
+        # 连线: a township's screen or staff send only once the big room's moderators handed them
+        # the video (hand_over), from the connection it was handed to.
+        raise PermissionDenied(_("Only the teacher or staff may send video."))
+    taking_back = role in PUBLISHERS and _is_guest(stage, current)
+    if (
+        current
+        and current != connection
+        and stage.publisher_id != user.pk
+        and not taking_back
+        and _connected(stage, current)
+    ):
         raise PermissionDenied(
             _("%(name)s is already sending video; they must stop first.")
             % {"name": stage.publisher.get_full_name() or stage.publisher.get_username()}
@@ -108,6 +118,57 @@ def _relay_after_commit(stage: LiveRoom, feed: int | None) -> None:
     targets = cascade.instances_below(stage)
     if targets:
         transaction.on_commit(lambda: cascade.follow_later(stage.pk, targets, feed), robust=True)
+
+
+GUEST_ROLES = ("staff", "terminal")  # who in a township sub-classroom may be handed the video
+
+
+def _is_guest(stage: LiveRoom, connection: str) -> bool:
+    """Whether the connection sends video because it was handed it (a sub-classroom's)."""
+    if not connection:
+        return False
+    return PresenceInterval.objects.filter(
+        room__in=stage.sub_rooms.values("pk"), connection=connection, ended_at__isnull=True
+    ).exists()
+
+
+@transaction.atomic
+def hand_over(*, stage: LiveRoom, role: str, user_id: int) -> tuple[str, int]:
+    """连线: the big classroom's teacher or staff hand the video to a township sub-classroom's screen
+    (a terminal) or staff member, connected now, for a question from there: everyone follows that
+    connection's video once it publishes (media.publish from that connection is then allowed),
+    until the moderators send their own again. Returns the connection and its user's id."""
+    if role not in PUBLISHERS:
+        raise PermissionDenied(_("Only the teacher or staff may hand the video to a sub-classroom."))
+    alive = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
+    guest = (
+        PresenceInterval.objects.filter(
+            room__in=stage.sub_rooms.values("pk"),
+            user_id=user_id,
+            role__in=GUEST_ROLES,
+            ended_at__isnull=True,
+            seen_at__gte=alive,
+        )
+        .order_by("-seen_at")
+        .values_list("connection", "user_id")
+        .first()
+    )
+    if guest is None:
+        raise ValidationError(
+            _(
+                "Hand the video only to a township sub-classroom's screen or staff member who is "
+                "connected now."
+            )
+        )
+    connection, guest_user = guest
+    stage = LiveRoom.objects.select_for_update().get(pk=stage.pk)
+    changed = stage.publisher_connection != connection
+    stage.publisher_id, stage.publisher_connection, stage.publisher_source = guest_user, connection, "camera"
+    stage.save(update_fields=["publisher", "publisher_connection", "publisher_source"])
+    if changed:
+        MediaViewer.objects.filter(room=stage).delete()
+        _relay_after_commit(stage, feed_id(connection))
+    return connection, guest_user
 
 
 @transaction.atomic
@@ -228,6 +289,12 @@ def media_server_publisher_only(stage: LiveRoom, feed: int) -> None:
         return
     if removed:
         janus.logger.warning("Janus room %s: removed publishers %s", stage.pk, removed)
+
+
+def guest_media(*, stage: LiveRoom, user_id: int) -> dict:
+    """The big room's own Janus and tokens, for a sub-classroom's guest handed the video (连线): it
+    sends to the city's instance, which relays it to the townships'."""
+    return client_media(room=stage, stage=stage, user=get_user_model()(pk=user_id), ready=True)
 
 
 def client_media(*, room: LiveRoom, stage: LiveRoom, user, ready: bool, now: datetime | None = None) -> dict:
