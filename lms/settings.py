@@ -316,7 +316,9 @@ CLASSROOM_TURN_TTL_HOURS = env_int("CLASSROOM_TURN_TTL_HOURS", 12)
 # browsers reach it (wss://lms.example.org/janus/ through nginx; default JANUS_URL). The three secrets
 # are Janus's own settings: `api_secret` (janus.jcfg, Django's calls), `token_auth_secret` (janus.jcfg
 # with token_auth = true: participants' signed tokens) and VideoRoom's `admin_key` (only Django creates
-# rooms). JANUS_INSTANCES (for the township cascade): JSON {"name": {"url": ..., "public_url": ...}}.
+# rooms). JANUS_INSTANCES (the township cascade, lms/classroom/cascade.py): JSON {"name": {"url": ...,
+# "public_url": ..., "api_secret"/"token_secret"/"admin_key": ... (default: the JANUS_* above),
+# "townships": [school page ids or slugs it serves], "rtp_host": where the city's Janus sends RTP}}.
 JANUS_URL = env_str("JANUS_URL")
 JANUS_PUBLIC_URL = env_str("JANUS_PUBLIC_URL")
 JANUS_API_SECRET = env_str("JANUS_API_SECRET")
