@@ -47,7 +47,11 @@ def render(kind: str, context: dict) -> Text:
     for name in ("starts_at", "closes_at", "due_at"):
         details[name.removesuffix("_at")] = moment_words(details.get(name))
     if kind == NotificationKind.CLASS_TOMORROW:
-        body = _("“%(class)s” starts tomorrow, %(starts)s.") % details
+        body = (
+            _("“%(class)s” starts tomorrow, %(starts)s.")
+            if details["starts"]
+            else _("“%(class)s” starts tomorrow.")
+        ) % details
         if details["place"]:
             body = f"{body} {_('Venue: %(place)s.') % details}"
         return Text(_("Class tomorrow: %(class)s") % details, body)
@@ -84,7 +88,12 @@ def render(kind: str, context: dict) -> Text:
     if kind == NotificationKind.EXAM_SCHEDULED:
         return Text(
             _("Exam scheduled: %(title)s") % details,
-            _("“%(title)s” takes place at %(starts)s.") % details,
+            (
+                _("“%(title)s” takes place at %(starts)s.")
+                if details["starts"]
+                else _("“%(title)s” is scheduled.")
+            )
+            % details,
         )
     if kind == NotificationKind.RESULTS_RELEASED:
         return Text(
