@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -174,8 +175,6 @@ def start(request, paper_id: int):
 def _own_attempt(request, attempt_id: int) -> Attempt:
     attempt = selectors.attempt_for_user(request.user, attempt_id)
     if attempt is None:
-        from django.http import Http404
-
         raise Http404
     return attempt
 
@@ -193,26 +192,29 @@ def attempt_detail(request, attempt_id: int):
 def save_answer(request, attempt_id: int, position: int, payload: AnswerIn):
     """`value`: a choice's position as shown (a list of them for multiple choice), or text. Refused
     (409 `time_up`) after the deadline by the server's clock."""
-    _own_attempt(request, attempt_id)
     try:
         slot = services.attempt_save_answer(
             user=request.user, attempt_id=attempt_id, position=position, value=payload.value
         )
+    except PermissionDenied:
+        raise Http404 from None
     except services.QuizRefused as refused:
         status = 400 if refused.reason in ("invalid", "no_question") else 409
         return Status(status, {"detail": refused.messages[0], "reason": refused.reason})
-    attempt = Attempt.objects.get(pk=attempt_id)
     return {
         "position": slot.position,
         "saved_at": slot.saved_at,
-        "seconds_left": selectors.seconds_left(attempt),
+        "seconds_left": selectors.seconds_left(slot.attempt),
     }
 
 
 @router.post("/quizzes/attempts/{attempt_id}/submit", response=AttemptOut, summary="Submit my attempt")
 def submit(request, attempt_id: int):
-    _own_attempt(request, attempt_id)
-    attempt = services.attempt_submit(user=request.user, attempt_id=attempt_id)
+    """Submitting again returns the submitted attempt."""
+    try:
+        attempt = services.attempt_submit(user=request.user, attempt_id=attempt_id)
+    except PermissionDenied:
+        raise Http404 from None
     return attempt_payload(attempt)
 
 

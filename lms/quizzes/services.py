@@ -186,13 +186,13 @@ def attempt_start(*, user, paper: Paper) -> tuple[Attempt, bool]:
 
 
 def _member_attempt_for_update(user, attempt_id: int) -> Attempt:
-    member = member_profile(user)
+    """The member's own attempt, locked (saves and the submission of one attempt take turns)."""
     attempt = (
         Attempt.objects.select_for_update(of=("self",))
         .select_related("paper")
-        .filter(pk=attempt_id, member=member)
+        .filter(pk=attempt_id, member__user_id=user.pk)
         .first()
-        if member
+        if user.is_authenticated
         else None
     )
     if attempt is None:
@@ -222,31 +222,39 @@ def _stored_value(slot: AttemptQuestion, question: Question, value):
 
 
 def attempt_save_answer(*, user, attempt_id: int, position: int, value) -> AttemptQuestion:
-    """Save one answer. Refused after the deadline (then the attempt is submitted as it stood)."""
+    """Save one answer. Refused after the deadline (the attempt is then submitted as it stood)."""
     with transaction.atomic():
         attempt = _member_attempt_for_update(user, attempt_id)
-        now = timezone.now()
-        late = attempt.is_open and attempt.deadline and now >= attempt.deadline
+        late = attempt.is_open and attempt.deadline is not None and timezone.now() >= attempt.deadline
         if late:
-            _finish(attempt, auto=True)
-    if late:  # submitted as it stood (committed), and this answer refused
+            _finish(attempt, auto=True)  # committed; this answer is refused below
+        else:
+            slot = _answer_write(attempt, position, value)
+    if late:
         raise QuizRefused("time_up", _("Time is up: answers are no longer accepted."))
-    with transaction.atomic():
-        attempt = _member_attempt_for_update(user, attempt_id)
-        if not attempt.is_open:
-            raise QuizRefused("submitted", _("This attempt has been submitted."))
-        slot = AttemptQuestion.objects.filter(attempt=attempt, position=position).first()
-        if slot is None:
-            raise QuizRefused("no_question", _("This attempt has no question %(n)s.") % {"n": position})
-        question = Question.objects.get(pk=slot.question_id)
-        try:
-            slot.response = question.clean_response(_stored_value(slot, question, value))
-        except QuizRefused:
-            raise
-        except ValidationError as error:
-            raise QuizRefused("invalid", error.messages[0]) from None
-        slot.saved_at = now
-        slot.save(update_fields=["response", "saved_at"])
+    slot.attempt = attempt
+    return slot
+
+
+def _answer_write(attempt: Attempt, position: int, value) -> AttemptQuestion:
+    if not attempt.is_open:
+        if attempt.auto_submitted:
+            raise QuizRefused("time_up", _("Time is up: answers are no longer accepted."))
+        raise QuizRefused("submitted", _("This attempt has been submitted."))
+    slot = (
+        AttemptQuestion.objects.select_related("question").filter(attempt=attempt, position=position).first()
+    )
+    if slot is None:
+        raise QuizRefused("no_question", _("This attempt has no question %(n)s.") % {"n": position})
+    question = slot.question.get_real_instance()
+    try:
+        slot.response = question.clean_response(_stored_value(slot, question, value))
+    except QuizRefused:
+        raise
+    except ValidationError as error:
+        raise QuizRefused("invalid", error.messages[0]) from None
+    slot.saved_at = timezone.now()
+    slot.save(update_fields=["response", "saved_at"])
     return slot
 
 
@@ -303,17 +311,19 @@ def _finish(attempt: Attempt, *, auto: bool) -> None:
     attempt.auto_submitted = auto
     attempt.status = AttemptStatus.MARKING
     if not any(slot.needs_marking for slot in slots):
-        _release(attempt, slots)
+        _release(attempt, slots, announce=False)  # the member sees the result as they submit
     attempt.save(update_fields=["submitted_at", "auto_submitted", "status", "score", "passed", "released_at"])
 
 
-def _release(attempt: Attempt, slots) -> None:
+def _release(attempt: Attempt, slots, *, announce: bool = True) -> None:
     attempt.score = sum((slot.score or Decimal(0) for slot in slots), Decimal(0))
     attempt.passed = (
         attempt.max_score > 0 and attempt.score * 100 >= attempt.max_score * attempt.paper.pass_percent
     )
     attempt.status = AttemptStatus.RELEASED
     attempt.released_at = timezone.now()
+    if not announce:
+        return
     member_user_id = Member.objects.filter(pk=attempt.member_id).values_list("user_id", flat=True).first()
     title = attempt.paper.title
     transaction.on_commit(lambda: _announce_result(member_user_id, attempt.pk, title))

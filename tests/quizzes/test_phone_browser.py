@@ -1,5 +1,6 @@
 """A member takes a timed exam on a phone, loses the network for a moment, and submits with nothing lost."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -87,6 +88,8 @@ def test_timed_exam_on_a_phone_survives_a_lost_network(phone, live_server, exam)
     go_to(page, attempt, essay_pos)
     question_section(page, essay_pos).locator("textarea").fill("坚决做到“两个维护”。")
     page.wait_for_function("document.querySelector('[data-testid=save-status]').dataset.state === 'offline'")
+    if os.environ.get("QUIZZES_SCREENSHOTS"):  # a folder to keep what the phone showed
+        page.screenshot(path=f"{os.environ['QUIZZES_SCREENSHOTS']}/offline.png", full_page=True)
     assert attempt.slots.filter(saved_at__isnull=False).count() == 1  # only what was sent before
 
     page.context.set_offline(False)
@@ -96,6 +99,8 @@ def test_timed_exam_on_a_phone_survives_a_lost_network(phone, live_server, exam)
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("[data-testid=submit]")
     page.wait_for_url("**/result/")
+    if os.environ.get("QUIZZES_SCREENSHOTS"):
+        page.screenshot(path=f"{os.environ['QUIZZES_SCREENSHOTS']}/result.png", full_page=True)
     assert page.get_by_test_id("marking").is_visible()  # the essay waits for its marker
 
     attempt.refresh_from_db()
