@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import select_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from wagtail.documents import get_document_model
@@ -20,8 +20,6 @@ from lms.files.selectors import visible_to
 from lms.people.selectors import member_profile
 
 OPEN_COURSES_PER_PAGE = 20
-# The "learning" app's player, when it is there; a plain hls.js player otherwise.
-PLAYER_TEMPLATES = ["learning/includes/player.html", "courses/learning/plain_player.html"]
 
 
 def _member_or_403(request):
@@ -111,15 +109,33 @@ def lesson_detail(request, course_id: int, lesson_id: int):
 
 
 def _player_context(request, video) -> dict:
-    from lms.vod.selectors import can_watch, playlist_url, poster_url
+    """What lms.learning's player partial needs: the signed playlist, where the member left off, and a
+    viewing whose heartbeats credit the seconds actually played (the same as its own watch page)."""
+    from lms.learning import selectors as learning
+    from lms.learning import services as learning_services
+    from lms.vod import selectors as vod
 
-    if not can_watch(request.user, video):
+    if not vod.can_watch(request.user, video):
         return {"video_unavailable": True}
+    member = member_profile(request.user)
+    progress = learning.progress_for(member, video)
+    token = ""
+    if member is not None:
+        _viewing, token = learning_services.viewing_start(member=member, video=video)
+    seconds = video.duration or 0
+    share = min(progress.watched_seconds / seconds, 1.0) if progress and seconds else 0.0
+    rule = learning.study_rule(timezone.localdate().year, member.category) if member else None
     return {
         "video": video,
-        "playlist_url": playlist_url(video, request.user),
-        "poster_url": poster_url(video, request.user),
-        "player_template": select_template(PLAYER_TEMPLATES).template.name,
+        "player": True,
+        "hls_url": vod.playlist_url(video, request.user),
+        "poster_url": vod.poster_url(video, request.user),
+        "position": progress.position if progress else 0,
+        "share_percent": int(share * 100),
+        "required_percent": rule.share if rule else None,
+        "viewing_id": token,
+        "heartbeat_seconds": learning_services.HEARTBEAT_SECONDS,
+        "max_rate": learning_services.MAX_RATE,
     }
 
 

@@ -23,7 +23,7 @@ def test_the_hall_shows_exhibits_video_and_audio_to_a_member(client, county):
     body = client.get(hall_url(point)).content.decode()
     assert "红色教育展厅" in body
     assert body.count("<figure>") == 2 and "展品1" in body
-    assert 'data-testid="lesson-video"' in body and "data-hls=" in body
+    assert 'data-testid="player"' in body and "master.m3u8" in body
     assert 'data-testid="hall-audio"' in body and point.hall_audio.url in body
     assert client.get(point.hall_audio.url).status_code == 200
 
@@ -32,14 +32,14 @@ def test_anonymous_visitors_see_the_exhibits_and_are_asked_to_log_in_for_the_vid
     point = hall_fill(county["point_a"])
     body = client.get(hall_url(point)).content.decode()
     assert "展品0" in body
-    assert "data-hls=" not in body and "/login/?next=" in body
+    assert "master.m3u8" not in body and "/login/?next=" in body
 
 
 def test_a_member_of_another_township_may_not_watch_the_video(client, county):
     point = hall_fill(county["point_a"])
     client.force_login(county["member_b"].user)
     body = client.get(hall_url(point)).content.decode()
-    assert "展品0" in body and "data-hls=" not in body
+    assert "展品0" in body and "master.m3u8" not in body
 
 
 def test_a_private_audio_guide_is_not_offered_to_members(client, county):

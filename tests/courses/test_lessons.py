@@ -95,7 +95,7 @@ def test_member_pages_walk_through_a_course(client, course_a):
     assert started.url == reverse("course_learning:lesson", args=[course.pk, video_lesson.pk])
     lesson_page = client.get(started.url).content.decode()
     assert "第二课 文件" in lesson_page  # the next lesson
-    assert 'data-hls="/vod/' in lesson_page or "data-hls=" in lesson_page
+    assert 'data-testid="player"' in lesson_page and "master.m3u8" in lesson_page  # lms.learning's player
 
     opened = client.get(reverse("course_learning:document", args=[course.pk, document_lesson.pk]))
     assert opened.status_code == 302 and opened.url == document_lesson.document.url
