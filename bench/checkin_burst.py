@@ -211,7 +211,7 @@ def prepare(members: int, warmup: int):
         key = get_random_string(32)
         data = {
             "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_backend": "lms.people.backends.ProfileBackend",
             "_auth_user_hash": user.get_session_auth_hash(),
         }
         logins.append(

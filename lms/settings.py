@@ -258,7 +258,14 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 5)  # a new token revokes the oldest beyond this
 # Login throttling (django-axes, lms/accounts/throttle.py): wrong passwords per account and per client
 # address; a lock lasts LOGIN_LOCK_MINUTES after the last failure, or until staff unlock it.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
+# Axes refuses locked-out sign-ins first (its standalone backend: it loads no user); ProfileBackend
+# signs users in and loads each request's user with their member and teacher profiles in one query;
+# ModelBackend stays listed so that sessions begun before ProfileBackend keep working.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "lms.people.backends.ProfileBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)  # a township hall shares one
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)

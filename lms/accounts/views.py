@@ -97,7 +97,7 @@ def code_enter(request, purpose: str):
             form.add_error(None, str(error))
         else:
             request.session.pop(SESSION_PHONE, None)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="lms.people.backends.ProfileBackend")
             messages.success(request, _("Your password is set; use it with your phone number to log in."))
             return redirect("home")
     return render(

@@ -99,13 +99,22 @@ def can_manage_teachers(user: User) -> bool:
 def member_profile(user: User) -> Member | None:
     if not user.is_authenticated:
         return None
+    if _loaded(user, "member"):
+        return getattr(user, "member", None)  # loaded with the user (lms.people.backends)
     return Member.objects.select_related("branch", "branch__township").filter(user=user).first()
 
 
 def teacher_profile(user: User) -> Teacher | None:
     if not user.is_authenticated:
         return None
+    if _loaded(user, "teacher"):
+        return getattr(user, "teacher", None)  # loaded with the user (lms.people.backends)
     return Teacher.objects.filter(user=user).first()
+
+
+def _loaded(user, relation: str) -> bool:
+    """Whether the user's reverse one-to-one `relation` was loaded with it (a None counts: no profile)."""
+    return relation in user._state.fields_cache
 
 
 def teachers_for_review(*, year: int) -> QuerySet[Teacher]:

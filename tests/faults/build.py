@@ -68,7 +68,7 @@ def live_class(members: int) -> dict:
     def login(user) -> LoginSession:
         data = {
             "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_backend": "lms.people.backends.ProfileBackend",
             "_auth_user_hash": user.get_session_auth_hash(),
         }
         return LoginSession(

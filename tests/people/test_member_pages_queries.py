@@ -14,9 +14,9 @@ from tests import factories
 from tests.attendance.conftest import attend
 
 PAGES = {
-    "home": (reverse("home"), 9),
-    "my_classes": (reverse("scheduling:my_classes"), 12),
-    "my_hours": (reverse("attendance:my_hours"), 6),
+    "home": (reverse("home"), 7),
+    "my_classes": (reverse("scheduling:my_classes"), 10),
+    "my_hours": (reverse("attendance:my_hours"), 5),
 }
 
 

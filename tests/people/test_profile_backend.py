@@ -1,0 +1,56 @@
+"""Each request's user comes with their member and teacher profiles (lms.people.backends): the profile
+selectors then ask the database nothing more, and a sign-in through the login page uses that backend."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY, get_user
+from django.test import RequestFactory
+
+from lms.people.backends import ProfileBackend
+from lms.people.selectors import member_profile, teacher_profile
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_members_profiles_come_with_the_user(county, django_assert_num_queries):
+    member = county["member_a"]
+    with django_assert_num_queries(1):
+        user = ProfileBackend().get_user(member.user_id)
+        assert member_profile(user) == member
+        assert member_profile(user).branch.township == county["town_a"]
+        assert teacher_profile(user) is None
+
+
+def test_a_teacher_without_member_profile_costs_no_more_queries(django_assert_num_queries):
+    teacher = factories.TeacherFactory(user=factories.UserFactory())
+    with django_assert_num_queries(1):
+        user = ProfileBackend().get_user(teacher.user_id)
+        assert member_profile(user) is None
+        assert teacher_profile(user) == teacher
+
+
+def test_users_loaded_elsewhere_still_find_their_profiles(county):
+    """A user from a plain query (an older session's ModelBackend, a websocket, a task) is looked up."""
+    user = type(county["member_a"].user).objects.get(pk=county["member_a"].user_id)
+    assert member_profile(user) == county["member_a"]
+    assert teacher_profile(user) is None
+
+
+def test_an_inactive_user_is_not_loaded(county):
+    user = county["member_a"].user
+    user.is_active = False
+    user.save()
+    assert ProfileBackend().get_user(user.pk) is None
+
+
+def test_signing_in_on_the_login_page_uses_the_profile_backend(client, county):
+    user = county["member_a"].user
+    user.set_password("Dangxiao-2026")
+    user.save()
+    response = client.post("/login/", {"username": user.username, "password": "Dangxiao-2026"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_backend"] == "lms.people.backends.ProfileBackend"
+    request = RequestFactory().get("/me/")
+    request.session = client.session
+    assert request.session[SESSION_KEY] == str(user.pk)
+    assert member_profile(get_user(request)) == county["member_a"]
