@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -279,33 +280,43 @@ def _required_minutes(rules: dict[str, RequirementRule], category_field: str) ->
     )
 
 
-def members_meeting_requirement(year: int, rules: dict[str, RequirementRule] | None = None) -> QuerySet:
+def members_meeting_requirement(year: int, rules: dict[str, RequirementRule] | None = None) -> RawSQL:
     """The ids of the members whose counted minutes in `year` reach their category's requirement, as a
-    subquery aggregated over that year's records only (members without a record are not in it)."""
+    subquery (for `pk__in=`) aggregated over that year's records and online study only (members
+    without either are not in it)."""
     rules = rules or requirement_rules(year)
     any_school = [c for c in rules if c not in _township_categories(rules)]
     counts = Q(member__category__in=any_school) | Q(
         session__training_class__school_id=F("member__branch__township_id")
     )
-    by_records = (
+    # The year's counted minutes, records and online study (lms.learning) together, summed per member:
+    # one pass over the year's records, none over anyone's history.
+    credited = (
         _credited_in(year)
         .filter(counts)
-        .values("member_id", "member__category")
-        .annotate(counted=Sum("minutes"))
-        .filter(counted__gte=_required_minutes(rules, "member__category"))
-        .values("member_id")
-    )
-    # Members with online study that year (few): their records' minutes and online minutes together.
-    with_online = (
-        _annotate_minutes(
-            Member.objects.filter(pk__in=OnlineStudy.objects.filter(year=year).values("member_id")),
-            year,
-            rules,
+        .annotate(
+            credited_member=F("member_id"), credited_category=F("member__category"), credited=F("minutes")
         )
-        .filter(counted_minutes__gte=_required_minutes(rules, "category"))
-        .values("pk")
+        .values_list("credited_member", "credited_category", "credited")
+        .union(
+            OnlineStudy.objects.filter(year=year)
+            .order_by()
+            .annotate(
+                credited_member=F("member_id"), credited_category=F("member__category"), credited=F("minutes")
+            )
+            .values_list("credited_member", "credited_category", "credited"),
+            all=True,
+        )
     )
-    return Member.objects.filter(Q(pk__in=by_records) | Q(pk__in=with_online)).values("pk")
+    sql, params = credited.query.sql_with_params()
+    required = " ".join("WHEN %s THEN %s" for _rule in rules)
+    required_params = [value for c, rule in rules.items() for value in (c, int(rule.hours * 60))]
+    # Only Django's compiled SQL and placeholders go into the text; every value is a parameter.
+    return RawSQL(  # noqa: S611
+        f"SELECT u.credited_member FROM ({sql}) u GROUP BY u.credited_member, u.credited_category "  # noqa: S608
+        f"HAVING SUM(u.credited) >= CASE u.credited_category {required} ELSE 0 END",
+        (*params, *required_params),
+    )
 
 
 def _annotate_minutes(members: QuerySet[Member], year: int, rules: dict[str, RequirementRule]) -> QuerySet:
