@@ -115,15 +115,16 @@ def user_language(user, preference: NotificationPreference | None = None) -> str
 
 def notify(
     user, kind: str, key: str, *, context: dict, url: str | None = None, when: datetime | None = None
-) -> Notification:
+) -> Notification | None:
     """Record that `user` is to hear of the event `key` of this `kind`, at most once, and plan its e-mail
     and SMS by their preferences, sent by the worker after commit, never in quiet hours.
 
     `context`: JSON details the kind's words use (see the module's docstring); `url`: the page the
     reminder leads to (a path on this site); `when`: when to show and send it (default now; a moment in
-    quiet hours is sent when they end). Returns the notification (the existing one on a repeat)."""
+    quiet hours is sent when they end). Returns the notification (the existing one on a repeat; None for
+    an inactive account, which is not notified)."""
     notify_many([user], kind, key, context=context, url=url, when=when)
-    return Notification.objects.get(user=user, kind=kind, key=key)
+    return Notification.objects.filter(user=user, kind=kind, key=key[:120]).first()
 
 
 def notify_many(
