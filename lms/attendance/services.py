@@ -9,6 +9,7 @@ is harmless.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,8 @@ from lms.attendance.models import (
     RequirementRule,
     RequirementScope,
 )
+from lms.notifications.models import NotificationKind
+from lms.notifications.services import notify
 from lms.people.models import Member, MemberCategory
 from lms.people.selectors import is_org_dept, member_profile, members_for_user
 from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session, TrainingClass
@@ -476,6 +479,7 @@ def leave_request_decide(
         leave.decided_by, leave.decided_at = actor, now
         leave.save(update_fields=["status", "decided_by", "decided_at"])
         leave.covered.update(status=leave.status)
+        transaction.on_commit(partial(_notify_leave_decided, leave), robust=True)
         decision = LeaveDecision(leave=leave, excused=[], kept=[])
         if not approve:
             return decision
@@ -497,6 +501,17 @@ def leave_request_decide(
             else:
                 decision.kept.append(record)
         return decision
+
+
+def _notify_leave_decided(leave: LeaveRequest) -> None:
+    """Tell the member (in the app, and by SMS unless they chose otherwise) once the decision is saved."""
+    notify(
+        leave.member.user,
+        NotificationKind.LEAVE_DECIDED,
+        f"leave:{leave.pk}",
+        context={"class": leave.training_class.title, "approved": leave.status == LeaveStatus.APPROVED},
+        url="/me/classes/",
+    )
 
 
 # --- Requirement rules ---------------------------------------------------------------------------

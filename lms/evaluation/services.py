@@ -8,10 +8,11 @@ serialised by a row lock on it, which the count also takes, so no ballot comes i
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,9 +34,13 @@ from lms.evaluation.models import (
     SessionEvaluation,
     Submission,
 )
+from lms.notifications.models import Channel, NotificationKind
+from lms.notifications.services import notify, notify_many
 from lms.people.models import Member
 from lms.people.selectors import member_profile
 from lms.scheduling.models import PUBLIC_STATUSES, TAUGHT_KINDS, Session
+
+User = get_user_model()
 
 # Attendance that earns a say: the member was there.
 EVALUATING_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
@@ -122,6 +127,7 @@ def evaluation_open(*, session: Session, now: datetime | None = None) -> Session
                 for question in evaluation_questions(evaluation)
                 for value in _tally_values(question)
             )
+            transaction.on_commit(partial(_notify_evaluation_open, evaluation), robust=True)
     except IntegrityError:  # opened at the same moment by another request
         return SessionEvaluation.objects.get(session=session)
     return evaluation
@@ -264,20 +270,37 @@ def evaluation_reminders_send(*, now: datetime | None = None) -> ReminderReport:
             if not created:
                 continue
             reminded += 1
-            if member.user.email:
-                emailed += _email_reminder(member, evaluation)
+            # In the app, and by e-mail or SMS as the member chose (sent by the worker, not at night).
+            notification = notify(
+                member.user,
+                NotificationKind.EVALUATION_CLOSING,
+                f"evaluation:{evaluation.pk}",
+                context=evaluation_details(evaluation),
+                url=f"/me/evaluations/{evaluation.session_id}/",
+            )
+            emailed += bool(notification and notification.deliveries.filter(channel=Channel.EMAIL).exists())
     return ReminderReport(reminded, emailed)
 
 
-def _email_reminder(member: Member, evaluation: SessionEvaluation) -> int:
-    subject = _("Please evaluate “%(session)s”") % {"session": evaluation.session.display_title}
-    body = _(
-        "The evaluation of “%(session)s” (%(class)s) closes at %(closes)s. It is anonymous and takes a "
-        "minute: %(url)s"
-    ) % {
+def evaluation_details(evaluation: SessionEvaluation) -> dict:
+    return {
         "session": evaluation.session.display_title,
         "class": evaluation.session.training_class.title,
-        "closes": timezone.localtime(evaluation.closes_at).strftime("%Y-%m-%d %H:%M"),
-        "url": f"{settings.WAGTAILADMIN_BASE_URL}/me/evaluations/{evaluation.session_id}/",
+        "closes_at": evaluation.closes_at.isoformat(),
     }
-    return send_mail(subject, body, None, [member.user.email], fail_silently=True)
+
+
+def _notify_evaluation_open(evaluation: SessionEvaluation) -> int:
+    """Tell everyone who attended the session that its evaluation is open (once each)."""
+    users = User.objects.filter(
+        member__attendance__session_id=evaluation.session_id,
+        member__attendance__status__in=EVALUATING_STATUSES,
+        is_active=True,
+    ).only("pk", "email", "is_active")
+    return notify_many(
+        users,
+        NotificationKind.EVALUATION_OPEN,
+        f"evaluation:{evaluation.pk}",
+        context=evaluation_details(evaluation),
+        url=f"/me/evaluations/{evaluation.session_id}/",
+    )
