@@ -105,3 +105,87 @@ def test_only_moderators_hand_over_and_only_to_a_connected_screen_or_staff_of_a_
     with pytest.raises(ValidationError):
         media.hand_over(stage=stage, role="teacher", user_id=linked["screen"].pk)
     assert publisher(stage) == (linked["staff_a"].pk, "staff-a-tab")
+
+
+# --- Over the websocket --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_air(county, settings):
+    """The city's big-classroom lecture and township A's following it, both live now (the frozen
+    clock's now), with a teacher, township A's screen and an enrolled township member."""
+    from lms.scheduling import services as scheduling
+    from lms.scheduling.models import Delivery, SessionKind
+    from tests import factories
+
+    settings.JANUS_URL = ""
+    teacher = factories.UserFactory(first_name="张老师")
+    now = timezone.now()
+    sessions = []
+    for school, point, tutor in (
+        (county["city"], county["point_b"], factories.TeacherFactory(user=teacher)),
+        (county["town_a"], county["point_a"], factories.TeacherFactory()),
+    ):
+        training_class = factories.training_class(
+            school, timezone.localdate(), teacher=tutor, point=point, publish=True
+        )
+        session = training_class.sessions.get(kind=SessionKind.LEADER_LECTURE)
+        type(session).objects.filter(pk=session.pk).update(
+            starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=55), delivery=Delivery.LIVE
+        )
+        session.refresh_from_db()
+        sessions.append(session)
+    big, sub = sessions
+    scheduling.enrolment_add(
+        actor=county["org"], training_class=sub.training_class, members=[county["member_a"]]
+    )
+    services.sub_classroom_link(actor=county["org"], big_session=big, session=sub)
+    screen = services.terminal_create(
+        actor=county["staff_a"],
+        name="镇会议室大屏",
+        township=county["town_a"],
+        username="town-a-screen",
+        password="screen-pass-2026",
+    )
+    return {
+        "big": big,
+        "sub": sub,
+        "teacher": teacher,
+        "screen": screen.user,
+        "member": county["member_a"].user,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_handover_over_the_websocket_invites_the_screen_and_everyone_follows_it(on_air):
+    from channels.layers import channel_layers
+
+    from tests.classroom.test_consumer import join, presence_written, until
+
+    channel_layers.backends = {}
+    teacher, _ok, _code = await join(on_air["big"], on_air["teacher"])
+    screen, _ok, _code = await join(on_air["sub"], on_air["screen"])
+    member, _ok, _code = await join(on_air["sub"], on_air["member"])
+    welcomes = [await until(ws, "welcome") for ws in (teacher, screen, member)]
+    screen_peer = welcomes[1]["peer"]
+    await presence_written()
+
+    await teacher.send_json_to({"type": "media.publish", "source": "camera"})
+    await until(member, "media.publisher")
+    await member.send_json_to({"type": "media.handover", "user": on_air["screen"].pk})
+    assert "只有授课教师或工作人员" in (await until(member, "error"))["message"]
+
+    await teacher.send_json_to({"type": "media.handover", "user": on_air["screen"].pk})
+    invite = await until(screen, "media.invite")
+    assert invite["source"] == "camera" and "media" not in invite  # browser to browser here
+    announced = await until(member, "media.publisher")
+    assert announced["publisher"]["peer"] == screen_peer and announced["renegotiate"]
+    await screen.send_json_to({"type": "media.publish", "source": "camera"})
+    assert (await until(member, "media.publisher"))["publisher"]["peer"] == screen_peer
+
+    # The teacher takes the video back.
+    await teacher.send_json_to({"type": "media.publish", "source": "camera"})
+    assert (await until(member, "media.publisher"))["publisher"]["peer"] == welcomes[0]["peer"]
+    for ws in (teacher, screen, member):
+        await ws.disconnect()
+    channel_layers.backends = {}
