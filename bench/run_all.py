@@ -4,10 +4,10 @@
         .venv/bin/python bench/run_all.py [name …]
 
 Names (default: all, in this order): admin_pages, checkin_burst, classroom_fanout, member_import,
-demo_members, janus_fanout, exam_deadline (BENCH_ONLY=a,b does the same as naming them). Each runs as
-its own process group with its output shown as it comes; one that outlives BENCH_TIMEOUT seconds (default
-1200) is stopped, group and all, and counts as failed. The table at the end gives each benchmark's
-verdict and time, then its figures, with the date and the machine; the exit status is 1 when any
+demo_members, janus_fanout, exam_deadline, heartbeats (BENCH_ONLY=a,b does the same as naming them).
+Each runs as its own process group with its output shown as it comes; one that outlives BENCH_TIMEOUT
+seconds (default 1200) is stopped, group and all, and counts as failed. The table at the end gives each
+benchmark's verdict and time, then its figures, with the date and the machine; the exit status is 1 when any
 benchmark failed.
 
 The BENCH line. Each benchmark prints, as the last line starting with `BENCH `, one JSON object:
@@ -42,6 +42,7 @@ BENCHMARKS = (
     "demo_members",
     "janus_fanout",
     "exam_deadline",
+    "heartbeats",
 )
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "1200"))
 
