@@ -21,7 +21,13 @@ from wagtail.models import Page
 
 from courses.models import CitySchoolPage, TownshipSchoolPage
 from lms.attendance import selectors as hours
-from lms.attendance.models import ATTENDED_STATUSES, AttendanceRecord, AttendanceSource, AttendanceStatus
+from lms.attendance.models import (
+    ATTENDED_STATUSES,
+    AttendanceRecord,
+    AttendanceSource,
+    AttendanceStatus,
+    OnlineStudy,
+)
 from lms.evaluation import ranking
 from lms.people.models import Branch, Member, MemberCategory
 from lms.people.roles import Role
@@ -282,13 +288,31 @@ def coverage_by_month(place: Place, year: int) -> list[dict]:
         .annotate(total=Sum("minutes"), counted=Sum("minutes", filter=counts))
         .order_by("member_id", "month")
     )
+    # Online study (lms.learning) counts wherever it was watched; it is kept per year, so it enters
+    # the month the member last watched.
+    online = (
+        OnlineStudy.objects.filter(year=year, member__in=place.members().values("pk"), minutes__gt=0)
+        .annotate(month=ExtractMonth("updated_at"))
+        .values("member_id", "member__category", "month")
+        .annotate(total=Sum("minutes"), counted=Sum("minutes"))
+        .order_by("member_id", "month")
+    )
+    # Fetched whole, not with iterator(): a server-side cursor is planned for its first rows
+    # (cursor_tuple_fraction) and took 3.4 s instead of 0.4 s at ten years.
+    rows = sorted(
+        [*records, *online],
+        key=lambda row: (row["member_id"], row["month"]),
+    )
     met_in = defaultdict(int)
     trained_in = defaultdict(int)
     running: dict[int, int] = {}
     done: set[int] = set()
-    for row in records.iterator(chunk_size=5000):
+    seen: set[tuple[int, int]] = set()
+    for row in rows:
         member = row["member_id"]
-        trained_in[row["month"]] += 1
+        if (member, row["month"]) not in seen:
+            seen.add((member, row["month"]))
+            trained_in[row["month"]] += 1
         if member in done or row["member__category"] not in required:
             continue
         running[member] = running.get(member, 0) + (row["counted"] or 0)
@@ -423,8 +447,13 @@ class Participation:
         return self.minutes.get(AttendanceSource.REPLAY, 0)
 
     @property
+    def online_minutes(self) -> int:
+        """On-demand videos watched (online study, lms.learning)."""
+        return self.minutes.get(AttendanceSource.ONLINE, 0)
+
+    @property
     def other_minutes(self) -> int:
-        """On-demand learning and any other source the ledger credits."""
+        """Online study and any other source the ledger credits."""
         return sum(self.minutes.values()) - self.live_minutes - self.in_person_minutes - self.replay_minutes
 
     @property
@@ -445,8 +474,9 @@ class Participation:
 
 
 def participation(place: Place, year: int) -> tuple[list[Participation], Participation]:
-    """Minutes credited per source (in person, live, replay, on demand), replays watched and sessions
-    still owed (absent), per township or branch: one query over the year's records."""
+    """Minutes credited per source (in person, live, replay, online study of on-demand videos), replays
+    watched and sessions still owed (absent), per township or branch: one query over the year's records
+    and one over the year's online study."""
     group, units = (
         _child_units(place) if place.level != BRANCH else ("branch_id", [(place.branch.pk, place.title)])
     )
@@ -474,6 +504,18 @@ def participation(place: Place, year: int) -> tuple[list[Participation], Partici
             figures.minutes[row["source"]] = figures.minutes.get(row["source"], 0) + (row["minutes"] or 0)
             if row["source"] == AttendanceSource.REPLAY:
                 figures.replays += row["n"]
+    online = (
+        OnlineStudy.objects.filter(year=year, member__in=place.members().values("pk"))
+        .values(f"member__{group}")
+        .annotate(minutes=Sum("minutes"))
+        .order_by()
+    )
+    for row in online:
+        for figures in (rows.get(row[f"member__{group}"]), total):
+            if figures is not None:
+                figures.minutes[AttendanceSource.ONLINE] = figures.minutes.get(AttendanceSource.ONLINE, 0) + (
+                    row["minutes"] or 0
+                )
     return list(rows.values()), total
 
 

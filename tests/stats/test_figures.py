@@ -75,3 +75,31 @@ def test_branch_members_with_their_hours(known):
     hours = {m.name: (m.counted_minutes, m.required_minutes, m.met) for m in members}
     assert hours[known["member_a"].name] == (360, 360, True)
     assert hours[known["cadre_a"].name] == (720, 720, True)
+
+
+def test_online_study_counts_in_coverage_participation_and_the_month_last_watched(known):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from lms.attendance.models import OnlineStudy
+    from lms.vod.models import Video
+
+    video = Video.objects.create(title="党课视频", school=known["town_b"])
+    OnlineStudy.objects.create(
+        member=known["member_b"],
+        video=video,
+        year=YEAR,
+        seconds=200 * 60,
+        minutes=200,
+        updated_at=datetime(YEAR, 6, 15, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    )
+    place = county_place(known)
+    rows, total = selectors.participation(place, YEAR)
+    b = next(row for row in rows if row.key == known["town_b"].pk)
+    assert (b.online_minutes, b.other_minutes, total.online_minutes) == (200, 200, 200)
+    # member_b: 180 in person + 60 replay + 200 online = 440 ≥ 360: met, in June
+    _rows, coverage = selectors.coverage(place, YEAR)
+    assert coverage.met == 3
+    months = selectors.coverage_by_month(place, YEAR)
+    assert [row["met"] for row in months][4:7] == [2, 3, 3]
+    assert months[5]["trained"] == 1
