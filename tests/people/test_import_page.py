@@ -313,6 +313,11 @@ def test_the_menu_shows_the_import_to_staff_only(client, county):
 # --- Caps ----------------------------------------------------------------------------------------
 
 
+def import_queries(queries) -> list[str]:
+    """The statements of a request but the one loading the signed-in user (with their profiles)."""
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith('SELECT "auth_user"')]
+
+
 @override_settings(PEOPLE_IMPORT_MAX_BYTES=300)
 def test_a_file_over_the_size_cap_is_refused_before_any_work(client, county):
     client.force_login(county["staff_a"])
@@ -326,8 +331,8 @@ def test_a_file_over_the_size_cap_is_refused_before_any_work(client, county):
     assert response.status_code == 200
     message = " ".join(response.context["form"].errors["file"])
     assert "300" in message and "token" not in response.context
-    assert not any("people_member" in query["sql"] for query in queries.captured_queries)
-    assert not any("people_branch" in query["sql"] for query in queries.captured_queries)
+    assert not any("people_member" in sql for sql in import_queries(queries))
+    assert not any("people_branch" in sql for sql in import_queries(queries))
 
 
 @override_settings(PEOPLE_IMPORT_MAX_ROWS=5)
@@ -340,7 +345,7 @@ def test_a_file_over_the_row_cap_is_refused_before_any_work(client, county):
 
     message = " ".join(response.context["form"].errors["file"])
     assert "5" in message and "token" not in response.context
-    assert not any("people_branch" in query["sql"] for query in queries.captured_queries)
+    assert not any("people_branch" in sql for sql in import_queries(queries))
     # Exactly at the cap is fine.
     response = upload(client, xlsx_upload(rows[:6]))
     assert response.context["report"].created == 5
