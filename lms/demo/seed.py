@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from courses.models import CitySchoolPage, CoursePage, TeachingPointPage, TownshipSchoolPage
 from lms.attendance.models import AttendanceRecord
-from lms.demo import attendance, classes, live, pages, people
+from lms.demo import attendance, classes, live, online, pages, people
 from lms.demo.evaluation import EvaluationResult, evaluations_ensure
 from lms.evaluation.models import (
     AnswerTally,
@@ -115,6 +115,8 @@ def seed_county(
         result.evaluation = evaluations_ensure(seed, now)
         result.evaluation.seconds = time.perf_counter() - evaluation_started
         done("evaluations of the sessions taught")
+        lessons = online.online_learning_ensure(city, townships)
+        done(f"an online course of {lessons} lessons, a teaching point's online hall")
     result.seconds = time.perf_counter() - started
     result.city = city
     result.counts = county_counts()
