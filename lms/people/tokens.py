@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import APIToken
 
+from lms.people.backends import PROFILE_RELATIONS
+
 APP_TOKEN_NAME = "移动端登录"
 BEARER_PREFIX = "bearer "
 
@@ -42,8 +44,9 @@ def api_token_find(raw: str) -> APIToken | None:
     """The open token a raw value stands for (any user), or None (malformed, unknown, revoked)."""
     if not raw or not APIToken.validate_token_format(raw):
         return None
+    # The user with their member and teacher profiles, as for a browser session (ProfileBackend).
     return (
-        APIToken.objects.select_related("user")
+        APIToken.objects.select_related("user", *(f"user__{relation}" for relation in PROFILE_RELATIONS))
         .filter(key_hash__in=APIToken.candidate_key_hashes(raw), revoked_at__isnull=True)
         .first()
     )

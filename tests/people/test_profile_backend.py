@@ -4,9 +4,11 @@ selectors then ask the database nothing more, and a sign-in through the login pa
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user
 from django.test import RequestFactory
+from wagtail.models import APIToken
 
 from lms.people.backends import ProfileBackend
 from lms.people.selectors import member_profile, teacher_profile
+from lms.people.tokens import api_token_user
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +56,12 @@ def test_signing_in_on_the_login_page_uses_the_profile_backend(client, county):
     request.session = client.session
     assert request.session[SESSION_KEY] == str(user.pk)
     assert member_profile(get_user(request)) == county["member_a"]
+
+
+def test_a_bearer_token_brings_the_users_profiles_too(county, django_assert_num_queries):
+    raw = APIToken.create_token(user=county["member_a"].user, name="phone")[1]
+    api_token_user(raw)  # marks the token used (an UPDATE), not counted below
+    with django_assert_num_queries(1):
+        user = api_token_user(raw)
+        assert member_profile(user).branch.township == county["town_a"]
+        assert teacher_profile(user) is None
