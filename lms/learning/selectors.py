@@ -126,3 +126,20 @@ def attended_session(member: Member, video: Video) -> bool:
             session_id=video.session_id, member=member, status__in=ATTENDED_STATUSES
         ).exists()
     )
+
+
+def members_owing(video: Video) -> QuerySet[Member]:
+    """Everyone who owes make-up for this recording (not scoped: for the reminders), with their user."""
+    if video.session_id is None:
+        return Member.objects.none()
+    session = video.session
+    missed = AttendanceRecord.objects.filter(session_id=session.pk, status__in=MISSED_STATUSES).values(
+        "member_id"
+    )
+    attended = AttendanceRecord.objects.filter(session_id=session.pk, status__in=ATTENDED_STATUSES).values(
+        "member_id"
+    )
+    return Member.objects.filter(
+        Q(pk__in=missed)
+        | (Q(is_migrant=True, branch__township_id=session.training_class.school_id) & ~Q(pk__in=attended))
+    ).select_related("user")

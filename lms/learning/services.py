@@ -12,7 +12,7 @@ burst of the same heartbeat credits once, and the rows written per member-hour s
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -228,3 +228,40 @@ def study_rule_set(
     rule.save()
     rule.marked_videos.set(marked_videos)
     return rule
+
+
+REMIND_DAYS = 14  # recordings of sessions that ended this recently are announced to those who owe them
+
+
+def makeup_reminders_send(*, now: datetime | None = None) -> int:
+    """Tell each member who owes make-up for a ready recording (absent or excused from its session, or
+    a migrant member of the class's township who did not attend) that they can make it up, once per
+    member and session (`lms.notifications` keeps the key "makeup:<session>" unique). Returns how many
+    were newly told. Run by the sweep (`manage.py learning_makeup_reminders`, cron)."""
+    from lms.notifications.models import NotificationKind
+    from lms.notifications.services import notify_many
+
+    now = now or timezone.now()
+    recordings = (
+        Video.objects.filter(
+            status=VideoStatus.READY,
+            session__isnull=False,
+            session__ends_at__lte=now,
+            session__ends_at__gt=now - timedelta(days=REMIND_DAYS),
+        )
+        .select_related("session__training_class")
+        .order_by("pk")
+    )
+    told = 0
+    for video in recordings:
+        users = [member.user for member in selectors.members_owing(video)]
+        if users:
+            session = video.session
+            told += notify_many(
+                users,
+                NotificationKind.MAKEUP_OWED,
+                f"makeup:{session.pk}",
+                context={"title": session.display_title},
+                url=f"/me/videos/{video.pk}/",
+            )
+    return told

@@ -10,7 +10,7 @@ from lms.attendance import selectors as hours
 from lms.attendance.models import AttendanceRecord, OnlineStudy
 from lms.learning import selectors, services
 from lms.learning.models import StudyContent
-from tests.learning.conftest import make_video
+from tests.learning.conftest import MIDDAY, make_video
 
 YEAR = 2026
 
@@ -131,3 +131,20 @@ def test_online_study_counts_in_the_yearly_hours(county, player):
     player(member, video).play(240, 400, step=15)
     assert member not in hours.members_behind(county["org"], YEAR)
     assert county["member_b"] in hours.members_behind(county["org"], YEAR)
+
+
+def test_members_owing_make_up_are_reminded_once(missed, frozen_clock):
+    from django.core.management import call_command
+
+    from lms.notifications.models import Notification
+    from tests import factories
+
+    migrant = factories.MemberFactory(branch=missed["branch_a"], is_migrant=True)
+    frozen_clock.move_to(MIDDAY)  # two days after the lecture
+    call_command("learning_makeup_reminders")
+    call_command("learning_makeup_reminders")
+    told = Notification.objects.filter(kind="makeup_owed")
+    assert sorted(told.values_list("user_id", flat=True)) == sorted(
+        [missed["member_a"].user_id, migrant.user_id]
+    )
+    assert told.first().url == f"/me/videos/{missed['recording'].pk}/"
