@@ -71,7 +71,7 @@ def availability(html: str) -> dict[str, str]:
 
 def seven_session_class(county, teacher, school="town_a", point="point_a", day=DAY):
     """A class of seven sessions (the 5+1+N template with an elective)."""
-    kinds = [kind for kind in SessionKind if kind != SessionKind.EXAM]  # the five, the site visit, an elective
+    kinds = [kind for kind in SessionKind if kind != SessionKind.EXAM]  # 5, the site visit, an elective
     return services.training_class_create(
         actor=county["staff_a"] if school == "town_a" else county["staff_b"],
         school=county[school],
