@@ -204,9 +204,9 @@ def ffmpeg_command(folder: Path, sdp: Path, ffmpeg: str = "ffmpeg") -> list[str]
     seconds = settings.LIVE_HLS_SEGMENT_SECONDS
     return [
         ffmpeg,
-        *("-hide_banner", "-nostdin", "-loglevel", "warning"),
+        *("-hide_banner", "-nostdin", "-loglevel", "info"),
         *("-protocol_whitelist", "file,udp,rtp", "-reorder_queue_size", "500"),
-        *("-fflags", "+genpts+discardcorrupt", "-analyzeduration", "2000000", "-probesize", "2000000"),
+        *("-fflags", "+genpts+discardcorrupt", "-analyzeduration", "5000000", "-probesize", "5000000"),
         *("-i", str(sdp)),
         *("-map", "0:v:0", "-map", "0:a:0?"),
         *("-vf", "scale=w=854:h=480:force_original_aspect_ratio=decrease:force_divisible_by=2,fps=25"),
@@ -226,14 +226,30 @@ def _client(room_id: int) -> janus.Client:
 
 
 def rtp_forward(room_id: int, feed: int, video_port: int, audio_port: int, host: str) -> list[int]:
-    """VideoRoom forwards the publisher's video and audio to the ports (janus.Client.rtp_forward);
-    returns the forwarders' ids."""
-    streams = [
-        {"type": "video", "port": video_port, "pt": VIDEO_PT},
-        {"type": "audio", "port": audio_port, "pt": AUDIO_PT},
-    ]
-    answer = _client(room_id).rtp_forward(room_id, feed, host, streams)
-    return [each["stream_id"] for each in answer if "stream_id" in each]
+    """VideoRoom forwards the publisher's first video and first audio stream to the ports (its
+    `video_port`/`audio_port` form: no need to learn the streams' mids first); returns the
+    forwarders' ids."""
+    client = _client(room_id)
+    with client.videoroom() as request:
+        answer = request(
+            {
+                "request": "rtp_forward",
+                "room": room_id,
+                "publisher_id": feed,
+                "host": host,
+                "host_family": "ipv4",
+                "video_port": video_port,
+                "video_pt": VIDEO_PT,
+                "audio_port": audio_port,
+                "audio_pt": AUDIO_PT,
+                "secret": client.secret(room_id),
+                "admin_key": client.instance.admin_key,
+            }
+        )
+    logger.info("live HLS room %s: Janus forwards %s", room_id, answer)
+    found = [each["stream_id"] for each in answer.get("forwarders", []) if "stream_id" in each]
+    legacy = answer.get("rtp_stream", {})  # older VideoRoom answers
+    return found + [legacy[key] for key in ("audio_stream_id", "video_stream_id") if key in legacy]
 
 
 def forwarders(room_id: int) -> dict[int, set[int]]:
@@ -242,12 +258,31 @@ def forwarders(room_id: int) -> dict[int, set[int]]:
     with client.videoroom() as request:
         answer = request({"request": "listforwarders", "room": room_id, "secret": client.secret(room_id)})
     found: dict[int, set[int]] = {}
+    logger.debug("live HLS room %s: forwarders %s", room_id, answer)
     for publisher in answer.get("publishers", []):
         ids = found.setdefault(publisher.get("publisher_id"), set())
         for each in publisher.get("forwarders", publisher.get("rtp_forwarder", [])):
             if "stream_id" in each:
                 ids.add(each["stream_id"])
     return found
+
+
+def keyframes_every(room_id: int, seconds: int) -> None:
+    """VideoRoom asks the publisher for a keyframe every `seconds` (its `fir_freq`): ffmpeg can start
+    decoding at once and after any restart, and each HLS segment can begin on a keyframe."""
+    client = _client(room_id)
+    try:
+        with client.videoroom() as request:
+            request(
+                {
+                    "request": "edit",
+                    "room": room_id,
+                    "secret": client.secret(room_id),
+                    "new_fir_freq": seconds,
+                }
+            )
+    except janus.JanusError as error:
+        logger.warning("live HLS room %s: keyframe period not set (%s)", room_id, error)
 
 
 def stop_rtp_forward(room_id: int, feed: int, stream_ids: list[int]) -> None:
@@ -355,10 +390,16 @@ class Supervisor:
     def _forwarded(self, stream: Stream) -> bool:
         """Janus still forwards to this ffmpeg (a publisher that reconnects loses its forwarders)."""
         try:
-            found = forwarders(stream.room_id).get(stream.feed, set())
+            listed = forwarders(stream.room_id)
         except janus.JanusError:
             return True  # Janus unreachable: nothing to do about it here; ffmpeg goes stale meanwhile
-        return bool(found & set(stream.stream_ids))
+        if stream.feed not in listed:
+            return False
+        return (
+            not stream.stream_ids
+            or not listed[stream.feed]
+            or bool(listed[stream.feed] & set(stream.stream_ids))
+        )
 
     def start(self, room_id: int, feed: int) -> Stream | None:
         folder = self.root / room_folder(room_id)
@@ -377,6 +418,10 @@ class Supervisor:
         )
         log.close()
         stream = Stream(room_id, feed, folder, video_port, audio_port, process)
+        for _ in range(50):  # ffmpeg listens before Janus sends: the first keyframe must not be lost
+            if not _udp_pair_free(video_port) or process.poll() is not None:
+                break
+            time.sleep(0.1)
         try:
             stream.stream_ids = rtp_forward(
                 room_id, feed, video_port, audio_port, host=settings.LIVE_HLS_FORWARD_HOST
@@ -386,6 +431,7 @@ class Supervisor:
             logger.log(level, "live HLS room %s: no forward yet (%s)", room_id, error)
             _terminate(process)
             return None
+        keyframes_every(room_id, settings.LIVE_HLS_SEGMENT_SECONDS)
         self.streams[room_id] = stream
         logger.info("live HLS room %s: ffmpeg %s from feed %s", room_id, process.pid, feed)
         return stream

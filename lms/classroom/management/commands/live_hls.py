@@ -5,8 +5,10 @@ publisher's RTP to it), follows a change of publisher, starts a crashed or silen
 removes the files of rooms gone. Run it as a service (deploy/lms-live-hls.service); SIGTERM stops
 every ffmpeg it started."""
 
+import logging
 import shutil
 import signal
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,6 +34,12 @@ class Command(BaseCommand):
             raise CommandError("JANUS_URL is not set: there is no live video to forward.")
         if not shutil.which(options["ffmpeg"]):
             raise CommandError(f"{options['ffmpeg']} not found")
+        log = logging.getLogger("lms.classroom.live_hls")  # what it does, to the service's journal
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
