@@ -148,11 +148,13 @@ def sync(room_id: int, instance: janus.Instance, feed: int | None = ANY) -> bool
             with contextlib.suppress(janus.JanusError):
                 _relay(city, room_id, feed, instance, known[1])
             return True
-        if feed in present:  # announced by another process: this one does not know its ports
-            township.remote_publisher_remove(room_id, feed)
         streams = city.publisher_streams(room_id, feed)
         if not streams:
             return False
+        if feed in present:  # announced by another process: this one does not know its ports
+            township.remote_publisher_remove(room_id, feed)
+        with contextlib.suppress(janus.JanusError):  # a relay of the same name goes first
+            city.unpublish_remotely(room_id, feed, remote_id(instance))
         target = township.remote_publisher_add(room_id, feed, streams, display=str(feed))
         _relay(city, room_id, feed, instance, target)
         _relays[key] = (feed, target)
