@@ -339,9 +339,10 @@ class Client:
     def rtp_forward(self, room_id: int, feed: int, host: str, streams: list[dict]) -> list[dict]:
         """Public helper (also used by live HLS, lms/classroom/live_hls.py): forward the publisher
         `feed`'s streams as plain RTP to `host`. `streams` as VideoRoom's `rtp_forward` takes them,
-        e.g. `[{"mid": "0", "port": 5004, "pt": 96, "ssrc": 1}]` (without `mid`: the first stream
-        of that type, with `"type": "video"`). Returns VideoRoom's `forwarders` (each with its
-        `stream_id`, for `stop_rtp_forward`). The plugin's admin_key is sent (lock_rtp_forward)."""
+        e.g. `[{"mid": "0", "port": 5004, "pt": 96, "ssrc": 1}]`, each with the stream's `mid`
+        (`publisher_streams` tells them; live_hls.py uses VideoRoom's older `video_port` form
+        instead, which needs none). Returns VideoRoom's `forwarders` (each with its `stream_id`, for
+        `stop_rtp_forward`). The plugin's admin_key is sent (lock_rtp_forward)."""
         with self.videoroom() as request:
             answer = request(
                 {
