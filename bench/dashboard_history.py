@@ -5,8 +5,8 @@
 Builds (or reuses) the county databases of `bench/county_history.py` (20,000 members; the demo's
 held year copied back to 5 and 10 years, ≈ 566,000 attendance records at ten), under names of its
 own (`lms_dashboard_{1,5,10}y`, so another benchmark's run cannot drop them under it), bounded by
-county_history's 15 minutes. Then, per size, a child process on that database measures in-process
-with Django's test client (no server, so the figures are the view's own cost):
+county_history's 15 minutes. Then one child process measures in-process with Django's test client
+(no server, so the figures are the view's own cost), the sizes interleaved round by round:
 
 - the county dashboard (organization department), a township's (its staff), a branch's with its
   members, the member ledger, the API, `/healthz/` for a same-run ratio;
@@ -40,86 +40,120 @@ PREFIX = "lms_dashboard"
 
 
 def measure() -> dict:
-    """In the child: time and count every page on this process's DATABASE_URL."""
+    """In the child: time and count every page on each database of BENCH_DATABASES, interleaved
+    (round after round, every database in each round), so a change in the machine's load falls on
+    every size alike."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
     os.environ.setdefault("DJANGO_ENV", "development")
     import django
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.db import connection, connections
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from lms.people.models import Member
     from lms.people.selectors import branches_for_user
     from lms.stats import selectors, services
-    from lms.stats.models import AnnualReport
+    from lms.stats.models import AnnualReport, ReportStatus
 
     year = int(os.environ["BENCH_YEAR"])
-    users = get_user_model().objects
-    org, township = users.get(username="orgdept"), users.get(username="township1")
-    branch = branches_for_user(township).order_by("pk").first()
-    member = Member.objects.filter(branch=branch).order_by("pk").first()
-    pages = {
-        "healthz": (org, "/healthz/"),
-        "county": (org, f"/admin/stats/?year={year}"),
-        "township": (township, f"/admin/stats/?year={year}"),
-        "branch": (township, f"/admin/stats/branches/{branch.pk}/?year={year}"),
-        "ledger": (township, f"/admin/stats/members/{member.pk}/?year={year}"),
-        "api county": (org, f"/api/v1/stats?year={year}"),
-        "county xlsx": (org, f"/admin/stats/?year={year}&export=xlsx"),
-    }
-    results = {}
-    for name, (user, url) in pages.items():
-        client = Client(HTTP_X_FORWARDED_PROTO="https", SERVER_NAME="localhost")
-        client.force_login(user)
-        status = client.get(url, secure=True).status_code  # warm up (roles, caches, prepared plans)
-        times = []
-        for _ in range(REPEATS):
-            with CaptureQueriesContext(connection) as queries:
-                started = time.perf_counter()
-                response = client.get(url, secure=True)
-                times.append((time.perf_counter() - started) * 1000)
-            status = max(status, response.status_code)
-        results[name] = {"ms": round(statistics.median(times), 1), "queries": len(queries), "status": status}
+    names = os.environ["BENCH_DATABASES"].split(",")
 
-    place = selectors.home_place(org)
-    dash = selectors.dashboard(org, place, year)
-    facts = {
-        "members": dash.coverage_total.members,
-        "met": dash.coverage_total.met,
-        "held": dash.classes["total"].held,
-        "rotated": dash.coverage_total.rotated,
-    }
-    AnnualReport.objects.filter(user=org, year=year).delete()
-    started = time.perf_counter()
-    report = services.report_start(user=org, year=year)
-    built = services.report_build(report_id=report.pk) if report.status == "queued" else False
-    report.refresh_from_db()
-    results["annual report"] = {
-        "ms": round((time.perf_counter() - started) * 1000, 1),
-        "queries": 0,
-        "status": 200 if built and report.status == "done" else 500,
-    }
-    return {"pages": results, "facts": facts}
+    def use(name: str) -> None:
+        connections["default"].close()
+        connections["default"].settings_dict["NAME"] = name
+
+    def pages_of() -> dict:
+        users = get_user_model().objects
+        org, township = users.get(username="orgdept"), users.get(username="township1")
+        branch = branches_for_user(township).order_by("pk").first()
+        member = Member.objects.filter(branch=branch).order_by("pk").first()
+        return {
+            "healthz": (org, "/healthz/"),
+            "county": (org, f"/admin/stats/?year={year}"),
+            "township": (township, f"/admin/stats/?year={year}"),
+            "branch": (township, f"/admin/stats/branches/{branch.pk}/?year={year}"),
+            "ledger": (township, f"/admin/stats/members/{member.pk}/?year={year}"),
+            "api county": (org, f"/api/v1/stats?year={year}"),
+            "county xlsx": (org, f"/admin/stats/?year={year}&export=xlsx"),
+        }
+
+    clients, pages, results = {}, {}, {}
+    for name in names:
+        use(name)
+        pages[name] = pages_of()
+        results[name] = {page: {"times": [], "queries": 0, "status": 0} for page in pages[name]}
+        for page, (user, _url) in pages[name].items():
+            client = Client(HTTP_X_FORWARDED_PROTO="https", SERVER_NAME="localhost")
+            client.force_login(user)
+            clients[(name, page)] = client
+    for round_ in range(REPEATS + 1):  # round 0 warms up (roles, caches, prepared plans)
+        for name in names:
+            use(name)
+            for page, (_user, url) in pages[name].items():
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = clients[(name, page)].get(url, secure=True)
+                    elapsed = (time.perf_counter() - started) * 1000
+                row = results[name][page]
+                row["status"] = max(row["status"], response.status_code)
+                if round_:
+                    row["times"].append(elapsed)
+                    row["queries"] = len(queries)
+
+    out = {}
+    for name in names:
+        use(name)
+        org = get_user_model().objects.get(username="orgdept")
+        dash = selectors.dashboard(org, selectors.home_place(org), year)
+        facts = {
+            "members": dash.coverage_total.members,
+            "met": dash.coverage_total.met,
+            "held": dash.classes["total"].held,
+            "rotated": dash.coverage_total.rotated,
+        }
+        AnnualReport.objects.filter(user=org, year=year).delete()
+        started = time.perf_counter()
+        report = services.report_start(user=org, year=year)  # the immediate backend builds it here
+        report.refresh_from_db()
+        if report.status == ReportStatus.QUEUED:  # a database task backend: build it as the worker would
+            services.report_build(report_id=report.pk)
+            report.refresh_from_db()
+        pages_out = {
+            page: {
+                "ms": round(statistics.median(row["times"]), 1),
+                "queries": row["queries"],
+                "status": row["status"],
+            }
+            for page, row in results[name].items()
+        }
+        pages_out["annual report"] = {
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "queries": 0,
+            "status": 200 if report.status == ReportStatus.DONE and report.pdf and report.xlsx else 500,
+        }
+        out[name] = {"pages": pages_out, "facts": facts}
+    return out
 
 
-def child(url: str, name: str, year: int) -> dict:
+def measure_all(url: str, years: tuple[int, ...], year: int) -> dict:
     import county_history
 
     env = {
         **os.environ,
-        "DATABASE_URL": county_history.database_url(url, name),
+        "DATABASE_URL": county_history.database_url(url, f"{PREFIX}_{years[0]}y"),
         "DJANGO_ENV": "development",
         "TASKS_BACKEND": "immediate",
         "BENCH_YEAR": str(year),
-        "DEBUG": "0",
+        "BENCH_DATABASES": ",".join(f"{PREFIX}_{y}y" for y in years),
     }
     output = subprocess.run(
         [sys.executable, __file__, "--measure"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    measured = json.loads(output.strip().splitlines()[-1])
+    return {y: measured[f"{PREFIX}_{y}y"] for y in years}
 
 
 def main() -> int:
@@ -138,13 +172,12 @@ def main() -> int:
     built = county_history.build(url, rebuild=bool(os.environ.get("BENCH_REBUILD")))
     build_seconds = round(time.perf_counter() - started, 1)
     year = int(built[SIZES[0]]["seed_day"][:4])
-    measured = {}
     for years in SIZES:
         print(
-            f"measuring {PREFIX}_{years}y ({built[years]['counts']['attendance_records']} records)",
+            f"{PREFIX}_{years}y: {built[years]['counts']['attendance_records']} attendance records",
             flush=True,
         )
-        measured[years] = child(url, f"{PREFIX}_{years}y", year)
+    measured = measure_all(url, SIZES, year)
 
     first, last = SIZES[0], SIZES[-1]
     names = list(measured[first]["pages"])
