@@ -14,6 +14,7 @@ from lms.classroom import cascade, janus, media, services
 from lms.classroom.models import LiveRoom
 from tests.classroom.janus_server import instances_setting, start_janus_instances
 from tests.classroom.test_janus import Browser
+from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +200,14 @@ def test_the_city_publisher_is_relayed_into_the_township_room(
     listed = janus.Client(instance).participants(stage.pk)
     assert [(each["id"], each["publisher"]) for each in listed] == [(feed, True)]
     assert cascade.sync(stage.pk, instance, feed)  # idempotent: nothing added twice
+    # The public helpers (live HLS's too): a plain RTP forward of the publisher's video, and its end.
+    streams = city_client.publisher_streams(stage.pk, feed)
+    assert [each["type"] for each in streams] == ["video"]
+    forwarders = city_client.rtp_forward(
+        stage.pk, feed, "127.0.0.1", [{"mid": streams[0]["mid"], "port": free_port(), "pt": 96}]
+    )
+    assert len(forwarders) == 1 and forwarders[0]["stream_id"]
+    assert city_client.stop_rtp_forward(stage.pk, feed, forwarders[0]["stream_id"])
     assert len(janus.Client(instance).participants(stage.pk)) == 1
 
     # A page on the township's server receives the city's camera from the township's Janus.
