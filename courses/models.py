@@ -19,7 +19,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from courses.blocks import CourseBodyBlock, PhotoStreamBlock
-from courses.learning_forms import CoursePageForm
+from courses.learning_forms import CoursePageForm, TeachingPointPageForm
 from courses.learning_models import CourseLearner, Lesson, LessonCompletion  # noqa: F401 (the app's models)
 from courses.search import cjk_spaced
 
@@ -150,6 +150,7 @@ class TeachingPointPage(RoutablePageMixin, SchoolFieldsMixin, Page):
 
     parent_page_types = ["courses.TownshipSchoolPage"]
     subpage_types = []
+    base_form_class = TeachingPointPageForm
 
     content_panels = Page.content_panels + [
         FieldPanel("category"),

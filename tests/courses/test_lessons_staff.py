@@ -111,3 +111,22 @@ def test_api_lists_my_courses_with_progress_and_the_lesson_to_continue(client, c
     assert client.get("/api/v1/me/courses").json() == []
     client.logout()
     assert client.get("/api/v1/me/courses").status_code == 401
+
+
+def test_editors_choose_only_the_videos_they_manage(client, county):
+    from tests.courses.learning_helpers import ready_video
+
+    own, other = (
+        ready_video(county["town_a"], title="甲镇视频"),
+        ready_video(county["town_b"], title="乙镇视频"),
+    )
+    course, _lessons = online_course(county["town_a"], title="甲镇课程", video=own)
+    client.force_login(county["staff_a"])
+    page = client.get(reverse("wagtailadmin_pages:edit", args=[course.pk]))
+    assert page.status_code == 200
+    formset = page.context["form"].formsets["lessons"]
+    for form in [*formset.forms, formset.empty_form]:
+        assert set(form.fields["video"].queryset) == {own}
+    point_page = client.get(reverse("wagtailadmin_pages:edit", args=[county["point_a"].pk]))
+    assert set(point_page.context["form"].fields["hall_video"].queryset) == {own}
+    assert other not in point_page.context["form"].fields["hall_video"].queryset
