@@ -178,7 +178,7 @@ def video_process(*, video_id: int) -> str:
         duration = ffmpeg.probe(output / "master.m3u8").duration
     except Exception as error:
         shutil.rmtree(work, ignore_errors=True)
-        _fail(video_id, error)
+        _fail(video_id, error, folder)
         return VideoStatus.FAILED
     final = storage.output_path(video.folder)
     if final.exists():
@@ -207,9 +207,11 @@ def _source(video: Video, work: Path) -> Path:
     return source
 
 
-def _fail(video_id: int, error: Exception) -> None:
+def _fail(video_id: int, error: Exception, folder: Path | None = None) -> None:
     if isinstance(error, ffmpeg.MediaError):
         reason = error.message + (f"\n{error.detail}" if error.detail else "")
+        if folder is not None:  # staff read file names, not the server's folders
+            reason = reason.replace(f"{folder}/", "")
     else:
         logger.exception("Video %s not processed", video_id)
         reason = f"{type(error).__name__}: {error}"

@@ -86,7 +86,7 @@ def test_progress_is_stored_while_ffmpeg_runs(county, tmp_path):
 
 
 def test_a_broken_file_fails_with_the_reason_and_can_be_retried(
-    county, tmp_path, django_capture_on_commit_callbacks
+    county, tmp_path, django_capture_on_commit_callbacks, settings
 ):
     need_ffmpeg()
     broken = tmp_path / "broken.mp4"
@@ -96,6 +96,7 @@ def test_a_broken_file_fails_with_the_reason_and_can_be_retried(
     video.refresh_from_db()
     assert video.status == VideoStatus.FAILED
     assert "ffprobe" in video.error and "Invalid data" in video.error
+    assert "source.mp4: Invalid data" in video.error and str(settings.VOD_ROOT) not in video.error
     assert not storage.output_path(video.folder).exists()
     with pytest.raises(PermissionDenied):
         services.video_retry(actor=county["staff_b"], video=video)
