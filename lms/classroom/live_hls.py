@@ -197,17 +197,18 @@ def stream_sdp(video_port: int, audio_port: int) -> str:
     )
 
 
-def ffmpeg_command(folder: Path, sdp: Path, ffmpeg: str = "ffmpeg") -> list[str]:
+def ffmpeg_command(
+    folder: Path, sdp: Path | None, ffmpeg: str = "ffmpeg", source: list[str] | None = None
+) -> list[str]:
     """VP8/Opus RTP in, H.264/AAC HLS out: a keyframe every segment, a sliding playlist of six, old
     segments deleted, segments written under a temporary name and renamed when complete, and a
-    restart appending to the playlist (after a discontinuity) instead of starting it again."""
+    restart appending to the playlist (after a discontinuity) instead of starting it again. `source`
+    replaces the RTP input (the benchmark's test pattern)."""
     seconds = settings.LIVE_HLS_SEGMENT_SECONDS
     return [
         ffmpeg,
         *("-hide_banner", "-nostdin", "-loglevel", "info"),
-        *("-protocol_whitelist", "file,udp,rtp", "-reorder_queue_size", "500"),
-        *("-fflags", "+genpts+discardcorrupt", "-analyzeduration", "5000000", "-probesize", "5000000"),
-        *("-i", str(sdp)),
+        *(source or rtp_input(sdp)),
         *("-map", "0:v:0", "-map", "0:a:0?"),
         *("-vf", "scale=w=854:h=480:force_original_aspect_ratio=decrease:force_divisible_by=2,fps=25"),
         *("-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"),
@@ -218,6 +219,14 @@ def ffmpeg_command(folder: Path, sdp: Path, ffmpeg: str = "ffmpeg") -> list[str]
         *("-hls_flags", "delete_segments+append_list+discont_start+omit_endlist+temp_file"),
         *("-hls_delete_threshold", "3", "-hls_segment_filename", str(folder / "seg-%d.ts")),
         str(folder / PLAYLIST),
+    ]
+
+
+def rtp_input(sdp: Path) -> list[str]:
+    return [
+        *("-protocol_whitelist", "file,udp,rtp", "-reorder_queue_size", "500"),
+        *("-fflags", "+genpts+discardcorrupt", "-analyzeduration", "5000000", "-probesize", "5000000"),
+        *("-i", str(sdp)),
     ]
 
 
