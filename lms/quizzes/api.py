@@ -104,7 +104,7 @@ def _brief(attempt: Attempt) -> dict:
     }
 
 
-def attempt_payload(attempt: Attempt, *, review: bool = False) -> dict:
+def attempt_payload(attempt: Attempt, *, review: bool = False, questions: bool = True) -> dict:
     released = attempt.status == "released"
     return {
         "id": attempt.pk,
@@ -122,7 +122,9 @@ def attempt_payload(attempt: Attempt, *, review: bool = False) -> dict:
         "questions": [
             selectors.question_payload(slot, question, review=review)
             for slot, question in selectors.attempt_slots(attempt)
-        ],
+        ]
+        if questions
+        else [],
     }
 
 
@@ -210,12 +212,13 @@ def save_answer(request, attempt_id: int, position: int, payload: AnswerIn):
 
 @router.post("/quizzes/attempts/{attempt_id}/submit", response=AttemptOut, summary="Submit my attempt")
 def submit(request, attempt_id: int):
-    """Submitting again returns the submitted attempt."""
+    """Submitting again returns the submitted attempt. The answer has the result (when released) and
+    no questions: GET the attempt, or its review, for them."""
     try:
         attempt = services.attempt_submit(user=request.user, attempt_id=attempt_id)
     except PermissionDenied:
         raise Http404 from None
-    return attempt_payload(attempt)
+    return attempt_payload(attempt, questions=False)
 
 
 @router.get(
