@@ -147,13 +147,22 @@ def notify_many(
     when = when or now
     stamp = timezone.now()
     by_id = {user.pk: user for user in users}
+    key = key[:120]
+    # Those already notified are left out before inserting, so a stopped clock (tests) cannot make two
+    # calls share a stamp; rows a concurrent call inserts meanwhile are skipped by the constraint.
+    for user_id in Notification.objects.filter(user_id__in=list(by_id), kind=kind, key=key).values_list(
+        "user_id", flat=True
+    ):
+        by_id.pop(user_id, None)
+    if not by_id:
+        return 0
     with transaction.atomic():
         Notification.objects.bulk_create(
             [
                 Notification(
                     user_id=user_id,
                     kind=kind,
-                    key=key[:120],
+                    key=key,
                     context=context or {},
                     url=(url or "")[:300],
                     created_at=stamp,
@@ -166,7 +175,7 @@ def notify_many(
         # Ours are those stamped with this call's moment: a concurrent call's rows carry its own.
         created = list(
             Notification.objects.filter(
-                user_id__in=list(by_id), kind=kind, key=key[:120], created_at=stamp
+                user_id__in=list(by_id), kind=kind, key=key, created_at=stamp
             ).values_list("pk", "user_id")
         )
         if not created:
