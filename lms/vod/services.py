@@ -9,13 +9,14 @@ starts over cleanly and a player never sees half an output."""
 import logging
 import secrets
 import shutil
+import threading
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -253,8 +254,26 @@ def recording_start(*, room_id: int, session_id: int) -> Video | None:
 
 
 def recording_start_after_class(room_id: int, session_id: int) -> None:
-    """The classroom's hook (run on commit after the room closed): never raises."""
+    """The classroom's hook (run on commit after the room closed): never raises, never holds the
+    class's end. With the database task backend it only enqueues; with the immediate one (tests, the
+    embedded default) the transcoding would run right here, in the teacher's "end the class", so it
+    runs in a thread of its own."""
+    if settings.TASKS.get("default", {}).get("BACKEND", "").endswith("ImmediateBackend"):
+        threading.Thread(
+            target=_recording_start_logged,
+            args=(room_id, session_id, True),
+            daemon=True,
+            name="vod-recording",
+        ).start()
+    else:
+        _recording_start_logged(room_id, session_id)
+
+
+def _recording_start_logged(room_id: int, session_id: int, own_thread: bool = False) -> None:
     try:
         recording_start(room_id=room_id, session_id=session_id)
     except Exception:
         logger.exception("Recording of room %s not taken", room_id)
+    finally:
+        if own_thread:
+            connection.close()
