@@ -239,6 +239,7 @@ def publisher_payload(stage: LiveRoom) -> dict | None:
     user = stage.publisher
     return {
         "peer": stage.publisher_connection,
+        "user": stage.publisher_id,  # whom the moderators' 连线 / 收回 buttons are next to
         "name": user.get_full_name() or user.get_username(),
         "source": stage.publisher_source,
         "feed": feed_id(stage.publisher_connection),

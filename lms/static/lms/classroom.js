@@ -43,6 +43,13 @@
     $("participants").replaceChildren(...sorted.map((p) => {
       const label = p.name + (p.classroom ? " · " + p.classroom : "") + (p.state === "away" ? " (" + room.dataset.labelAway + ")" : "");
       const item = text("li", label, { "data-testid": "participant", "data-role": p.role, "data-state": p.state, "data-user": p.id });
+      if (moderator && p.classroom && (p.role === "terminal" || p.role === "staff")) {  // 连线 / 收回
+        const onLine = Boolean(onStage && onStage.user === p.id);
+        const button = text("button", onLine ? room.dataset.labelTakeBack : room.dataset.labelHandover,
+          { type: "button", class: "link", "data-testid": onLine ? "take-back" : "handover" });
+        button.addEventListener("click", () => { if (onLine) publish("camera"); else { handingTo = p.id; send({ type: "media.handover", user: p.id }); } });
+        item.append(" ", button);
+      }
       if (moderator && p.id !== me && p.role !== "teacher") {
         const remove = text("button", room.dataset.labelRemove, { type: "button", class: "link" });
         remove.addEventListener("click", () => { if (confirm(room.dataset.confirmRemove)) send({ type: "participant.remove", user: p.id }); });
@@ -109,6 +116,12 @@
   let pinging = null;
   let janus = null;         // the Janus stage (lms/classroom/static/classroom/janus_media.js) in Janus mode
   let videoDown = "";       // Janus mode, but the server could not be reached: why there is no video
+  let onStage = null;       // who sends video now (`media.publisher`)
+  let handingTo = null;     // moderator: the township screen or staff just handed the video (连线)
+  let invited = false;      // 连线: this township page was handed the video and sends its camera
+  let guest = null;         // 连线 through Janus: the big room's Janus stage this page sends to
+  const onLineBadge = text("span", room.dataset.labelOnLine, { class: "badge", "data-testid": "on-line", hidden: "" });
+  $("stage-source").before(onLineBadge, " ");
 
   function stageNote(message) { $("stage-note").textContent = message || ""; }
 
@@ -157,20 +170,51 @@
   }
 
   function sourceButtons() {  // the source being sent is not offered again
+    if (!$("publish-camera")) return;  // a township page sending because of 连线
     $("publish-camera").disabled = source === "camera";
     $("publish-screen").disabled = source === "screen";
     $("publish-stop").hidden = !source;
   }
 
-  function unpublish() {
+  function release() {  // stop sending here (the server is told apart, if at all)
     [camera, screen].forEach((stream) => stream && stream.getTracks().forEach((t) => t.stop()));
     camera = screen = source = null;
     viewers.forEach((pc) => pc.close());
     viewers.clear();
     if (janus) janus.stop();
     video.srcObject = null;
-    send({ type: "media.stop" });
     sourceButtons();
+  }
+
+  function unpublish() {
+    release();
+    send({ type: "media.stop" });
+  }
+
+  // 连线: a moderator of the big room handed this township page the video (`media.invite`, with the big
+  // room's Janus and tokens in Janus mode): it sends its camera until someone else is named publisher.
+  async function invite(m) {
+    invited = true;
+    stopViewing();
+    if (guest) guest.destroy();
+    guest = null;
+    if (m.media && m.media.mode === "janus" && !m.media.error && window.JanusStage) {
+      guest = new window.JanusStage({
+        server: m.media.url, token: m.media.token, room: m.media.room, roomToken: m.media.room_token,
+        iceServers, video, onNote: stageNote,
+      });
+    }
+    onLineBadge.hidden = false;
+    await publish("camera");
+    if (!camera) offLine();  // no camera: nothing to send
+  }
+
+  function offLine() {
+    invited = false;
+    onLineBadge.hidden = true;
+    if (guest) guest.destroy();
+    guest = null;
+    release();
   }
 
   function stopViewing() {
@@ -179,6 +223,11 @@
   }
 
   function follow(publisher) {  // everyone but the publisher receives the publisher's video
+    onStage = publisher;
+    const mine = publisher && publisher.peer === myPeer;
+    if (invited && !mine) offLine();  // 收回: the video was taken back
+    if (handingTo && publisher && publisher.user === handingTo) { handingTo = null; release(); }  // 连线 given
+    showParticipants();
     const label = $("stage-source");
     label.textContent = publisher ? publisher.name + " · " + (publisher.source === "screen" ? room.dataset.labelScreen : room.dataset.labelCamera) : "";
     if (videoDown) { stageNote(videoDown); return; }
@@ -195,7 +244,14 @@
 
   function followThroughJanus(publisher) {  // one upload to Janus; everyone else receives from Janus
     if (!publisher) { janus.stop(); if (!camera) { video.srcObject = null; stageNote(room.dataset.labelNoVideo); } return; }
-    if (publisher.peer === myPeer) { stageNote(""); janus.publish(publisher.feed, videoTrack(), camera && camera.getAudioTracks()[0]); return; }
+    if (publisher.peer === myPeer) {
+      stageNote("");
+      if (!camera) return;  // 连线: the camera is still starting; its media.publish names us again
+      if (guest) janus.stop();  // 连线: it sends to the big room's Janus, and stops receiving
+      (guest || janus).publish(publisher.feed, videoTrack(), camera.getAudioTracks()[0]);
+      if (!video.srcObject) { video.srcObject = new MediaStream([videoTrack()]); video.muted = true; }
+      return;
+    }
     if (camera) { stageNote(room.dataset.labelOtherPublisher); return; }
     stageNote(room.dataset.labelVideoConnecting);
     janus.subscribe(publisher.feed);
@@ -253,6 +309,7 @@
       viewers.forEach((pc) => pc.close());
       viewers.clear();
       mediaServer(m.media);
+      if (invited) offLine();  // 连线 was this connection's: a new one is not handed the video
       if (camera) send({ type: "media.publish", source });  // back after a drop: go on sending
       follow(m.publisher);
     },
@@ -268,6 +325,7 @@
       else if (viewers.has(m.from)) viewers.get(m.from).setRemoteDescription(m.description);
     },
     "media.full": (m) => { stopViewing(); stageNote(m.message); },
+    "media.invite": invite,
     "chat.message": (m) => $("chat").append(chatLine(m)),
     "chat.deleted": (m) => {
       const line = $("chat").querySelector('[data-id="' + m.id + '"]');
@@ -285,6 +343,7 @@
   function leaveStage() {
     stopViewing();
     if (janus) janus.destroy();
+    if (guest) guest.destroy();
     [camera, screen].forEach((stream) => stream && stream.getTracks().forEach((t) => t.stop()));
     viewers.forEach((pc) => pc.close());
     video.srcObject = null;
