@@ -2,6 +2,7 @@
 documents' privacy rules, a completion recorded once under concurrency, query counts."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -67,8 +68,9 @@ def test_progress_per_lesson_and_course(course_a):
 
 def test_a_lesson_is_completed_only_its_own_way(course_a):
     text_lesson = course_a["lessons"][2]
-    with pytest.raises(Exception, match="not completed that way"):
+    with pytest.raises(ValidationError) as refused:
         services.lesson_complete(member=course_a["member_a"], lesson=text_lesson, way=CompletionWay.OPENED)
+    assert refused.value.code == "wrong_way"
     assert not LessonCompletion.objects.exists()
 
 
