@@ -148,7 +148,8 @@ def client_hls(*, room: LiveRoom, stage: LiveRoom, role: str, now: datetime | No
         (ends or now) + timedelta(minutes=settings.CLASSROOM_SWEEP_GRACE_MINUTES),
     )
     expires_at = int(expires.timestamp()) // 60 * 60 + 60  # whole minutes: the same URL for a minute
-    mode = viewer_mode(role=role, audience_size=audience(stage))
+    # The room with this participant in it (whose own presence may not be written yet).
+    mode = viewer_mode(role=role, audience_size=audience(stage) + 1)
     return {"url": playlist_url(stage.pk, expires_at), "preferred": mode == HLS, "expires": expires_at}
 
 
