@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from lms.people.api import Message
 from lms.people.selectors import member_profile
 from lms.quizzes import selectors, services
 from lms.quizzes.models import Attempt, Paper, PaperStatus
@@ -161,7 +162,7 @@ def my_quizzes(request):
 
 @router.post(
     "/quizzes/papers/{paper_id}/attempts",
-    response={200: AttemptOut, 409: RefusalOut},
+    response={200: AttemptOut, 404: Message, 409: RefusalOut},
     summary="Start an attempt (or resume the open one)",
 )
 def start(request, paper_id: int):
@@ -181,14 +182,18 @@ def _own_attempt(request, attempt_id: int) -> Attempt:
     return attempt
 
 
-@router.get("/quizzes/attempts/{attempt_id}", response=AttemptOut, summary="My attempt, to take or resume")
+@router.get(
+    "/quizzes/attempts/{attempt_id}",
+    response={200: AttemptOut, 404: Message},
+    summary="My attempt, to take or resume",
+)
 def attempt_detail(request, attempt_id: int):
     return attempt_payload(_own_attempt(request, attempt_id))
 
 
 @router.put(
     "/quizzes/attempts/{attempt_id}/answers/{position}",
-    response={200: SavedOut, 400: RefusalOut, 409: RefusalOut},
+    response={200: SavedOut, 400: RefusalOut, 404: Message, 409: RefusalOut},
     summary="Save one answer",
 )
 def save_answer(request, attempt_id: int, position: int, payload: AnswerIn):
@@ -210,7 +215,11 @@ def save_answer(request, attempt_id: int, position: int, payload: AnswerIn):
     }
 
 
-@router.post("/quizzes/attempts/{attempt_id}/submit", response=AttemptOut, summary="Submit my attempt")
+@router.post(
+    "/quizzes/attempts/{attempt_id}/submit",
+    response={200: AttemptOut, 404: Message},
+    summary="Submit my attempt",
+)
 def submit(request, attempt_id: int):
     """Submitting again returns the submitted attempt. The answer has the result (when released) and
     no questions: GET the attempt, or its review, for them."""
@@ -223,7 +232,7 @@ def submit(request, attempt_id: int):
 
 @router.get(
     "/quizzes/attempts/{attempt_id}/review",
-    response={200: ReviewOut, 409: RefusalOut},
+    response={200: ReviewOut, 404: Message, 409: RefusalOut},
     summary="Review: answers and explanations, as the paper allows",
 )
 def review(request, attempt_id: int):
