@@ -208,7 +208,7 @@ def ffmpeg_command(
     seconds = settings.LIVE_HLS_SEGMENT_SECONDS
     return [
         ffmpeg,
-        *("-hide_banner", "-nostdin", "-loglevel", "info"),
+        *("-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"),
         *(source or rtp_input(sdp)),
         *("-map", "0:v:0", "-map", "0:a:0?"),
         *("-vf", "scale=w=854:h=480:force_original_aspect_ratio=decrease:force_divisible_by=2,fps=25"),
