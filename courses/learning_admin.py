@@ -11,6 +11,7 @@ import tempfile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,6 +46,12 @@ class CourseLearnersView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_title(self):
         return _("Learners: %(course)s") % {"course": self.course.title}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("wagtailadmin_pages:edit", args=[self.course.pk]), "label": self.course.title},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "xlsx":

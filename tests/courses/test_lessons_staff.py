@@ -36,6 +36,7 @@ def test_city_staff_see_every_learner_with_completion_per_lesson(client, city_co
     page = client.get(learners_url(city_course["course"]))
     assert page.status_code == 200
     body = page.content.decode()
+    assert "学员：市级党章课程" in body  # the page's title, in the breadcrumbs
     assert body.count('data-testid="learner-row"') == 2
     rates = {row["lesson"].pk: row for row in page.context["rates"]}
     text_lesson = city_course["lessons"][2]
