@@ -293,6 +293,13 @@ def room_end(*, actor, room: LiveRoom, now: datetime | None = None) -> int:
     return _room_close(room, now or timezone.now())
 
 
+def _janus_room_end(room_id: int, session_id: int) -> None:
+    """The Janus room goes (Janus closes its recording's files with it), then the recording becomes
+    the session's video on demand (lms.vod). Neither raises."""
+    janus.room_close(room_id)
+    recording_start_after_class(room_id, session_id)
+
+
 @transaction.atomic
 def _room_close(room: LiveRoom, now: datetime) -> int:
     credited = 0
@@ -303,9 +310,7 @@ def _room_close(room: LiveRoom, now: datetime) -> int:
             each.ended_at = now
             each.save(update_fields=["ended_at"])
         if each.media == MediaMode.JANUS and each.parent_id is None:  # its Janus room goes, once committed
-            transaction.on_commit(partial(janus.room_close, each.pk), robust=True)
-            # then its recording (closed by Janus with the room) becomes the session's video
-            transaction.on_commit(partial(recording_start_after_class, each.pk, each.session_id), robust=True)
+            transaction.on_commit(partial(_janus_room_end, each.pk, each.session_id), robust=True)
         intervals_close(PresenceInterval.objects.filter(room=each), now)
         credited += live_attendance_close(room=each, now=now)
     return credited
