@@ -53,9 +53,11 @@ class PreferenceOut(Schema):
 
 
 class PreferenceIn(Schema):
-    language: str = Field("", max_length=10)
-    email_kinds: list[NotificationKind] = Field(default_factory=list, max_length=20)
-    sms_kinds: list[NotificationKind] = Field(default_factory=list, max_length=20)
+    """The whole choice (PUT replaces it): "" as the language follows the account's."""
+
+    language: str = Field(..., max_length=10)
+    email_kinds: list[NotificationKind] = Field(..., max_length=20)
+    sms_kinds: list[NotificationKind] = Field(..., max_length=20)
 
 
 def notification_payload(notification: Notification) -> dict:

@@ -179,7 +179,16 @@ def test_the_api_lists_marks_and_sets_preferences(signed_in, county):
         content_type="application/json",
     )
     assert saved.status_code == 200 and saved.json()["sms_kinds"] == ["exam_scheduled"]
-    bad = signed_in.put(f"{API}/preferences", {"language": "fr"}, content_type="application/json")
+    bad = signed_in.put(
+        f"{API}/preferences",
+        {"language": "fr", "email_kinds": [], "sms_kinds": []},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and "language" in bad.json()["errors"]
-    unknown = signed_in.put(f"{API}/preferences", {"sms_kinds": ["party"]}, content_type="application/json")
+    unknown = signed_in.put(
+        f"{API}/preferences",
+        {"language": "", "email_kinds": [], "sms_kinds": ["party"]},
+        content_type="application/json",
+    )
     assert unknown.status_code == 422
+    assert signed_in.put(f"{API}/preferences", [None], content_type="application/json").status_code == 422
