@@ -4,7 +4,8 @@
         .venv/bin/python bench/run_all.py [name …]
 
 Names (default: all, in this order): admin_pages, checkin_burst, classroom_fanout, member_import,
-demo_members, janus_fanout, exam_deadline, heartbeats, hls_fanout (BENCH_ONLY=a,b does the same as naming them).
+demo_members, janus_fanout, exam_deadline, heartbeats, hls_fanout, dashboard_history (BENCH_ONLY=a,b
+does the same as naming them).
 Each runs as its own process group with its output shown as it comes; one that outlives BENCH_TIMEOUT
 seconds (default 1200) is stopped, group and all, and counts as failed. The table at the end gives each
 benchmark's verdict and time, then its figures, with the date and the machine; the exit status is 1 when any
@@ -44,6 +45,7 @@ BENCHMARKS = (
     "exam_deadline",
     "heartbeats",
     "hls_fanout",
+    "dashboard_history",
 )
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "1200"))
 

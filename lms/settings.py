@@ -348,8 +348,10 @@ LIVE_HLS_ROOT = Path(env_str("LIVE_HLS_ROOT", str(BASE_DIR / "private" / "live-h
 LIVE_HLS_SECRET = env_str("LIVE_HLS_SECRET")  # nginx's secure_link_md5 secret; empty: from SECRET_KEY
 LIVE_HLS_MIN_VIEWERS = env_int("LIVE_HLS_MIN_VIEWERS", 60)
 LIVE_HLS_SEGMENT_SECONDS = env_int("LIVE_HLS_SEGMENT_SECONDS", 2)
-LIVE_HLS_TOKEN_MINUTES = env_int("LIVE_HLS_TOKEN_MINUTES", 30)  # a URL lasts the class (+grace), at least this
-LIVE_HLS_FORWARD_HOST = env_str("LIVE_HLS_FORWARD_HOST", "127.0.0.1")  # where Janus sends RTP: the supervisor's host
+# A URL lasts the class (and the sweep's grace), at least this long.
+LIVE_HLS_TOKEN_MINUTES = env_int("LIVE_HLS_TOKEN_MINUTES", 30)
+# Where Janus sends the RTP: the host of the live HLS supervisor.
+LIVE_HLS_FORWARD_HOST = env_str("LIVE_HLS_FORWARD_HOST", "127.0.0.1")
 
 # --- Teacher evaluation -----------------------------------------------------------------------------
 EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 7)  # members may answer this long after the end

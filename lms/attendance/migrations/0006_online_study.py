@@ -6,69 +6,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attendance', '0005_credit_index_by_session'),
-        ('people', '0004_constraint_messages'),
-        ('scheduling', '0003_session_kind_exam'),
-        ('vod', '0001_initial'),
+        ("attendance", "0005_credit_index_by_session"),
+        ("people", "0004_constraint_messages"),
+        ("scheduling", "0003_session_kind_exam"),
+        ("vod", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OnlineStudy',
+            name="OnlineStudy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('seconds', models.PositiveIntegerField(default=0, verbose_name='seconds watched')),
-                ('minutes', models.PositiveIntegerField(default=0, verbose_name='minutes credited')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("seconds", models.PositiveIntegerField(default=0, verbose_name="seconds watched")),
+                ("minutes", models.PositiveIntegerField(default=0, verbose_name="minutes credited")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'online study',
-                'verbose_name_plural': 'online study',
+                "verbose_name": "online study",
+                "verbose_name_plural": "online study",
             },
         ),
         migrations.RemoveConstraint(
-            model_name='attendancerecord',
-            name='attendance_source_valid',
+            model_name="attendancerecord",
+            name="attendance_source_valid",
         ),
         migrations.AlterField(
-            model_name='attendancechange',
-            name='new_source',
-            field=models.CharField(choices=[('qr', 'QR sign-in'), ('roll_call', 'Roll call'), ('live', 'Live classroom'), ('replay', 'Replay make-up'), ('leave', 'Approved leave'), ('auto', 'Not signed in by the end'), ('online', 'Online study')], max_length=16, verbose_name='new source'),
+            model_name="attendancechange",
+            name="new_source",
+            field=models.CharField(
+                choices=[
+                    ("qr", "QR sign-in"),
+                    ("roll_call", "Roll call"),
+                    ("live", "Live classroom"),
+                    ("replay", "Replay make-up"),
+                    ("leave", "Approved leave"),
+                    ("auto", "Not signed in by the end"),
+                    ("online", "Online study"),
+                ],
+                max_length=16,
+                verbose_name="new source",
+            ),
         ),
         migrations.AlterField(
-            model_name='attendancechange',
-            name='old_source',
-            field=models.CharField(blank=True, choices=[('qr', 'QR sign-in'), ('roll_call', 'Roll call'), ('live', 'Live classroom'), ('replay', 'Replay make-up'), ('leave', 'Approved leave'), ('auto', 'Not signed in by the end'), ('online', 'Online study')], max_length=16, verbose_name='old source'),
+            model_name="attendancechange",
+            name="old_source",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("qr", "QR sign-in"),
+                    ("roll_call", "Roll call"),
+                    ("live", "Live classroom"),
+                    ("replay", "Replay make-up"),
+                    ("leave", "Approved leave"),
+                    ("auto", "Not signed in by the end"),
+                    ("online", "Online study"),
+                ],
+                max_length=16,
+                verbose_name="old source",
+            ),
         ),
         migrations.AlterField(
-            model_name='attendancerecord',
-            name='source',
-            field=models.CharField(choices=[('qr', 'QR sign-in'), ('roll_call', 'Roll call'), ('live', 'Live classroom'), ('replay', 'Replay make-up'), ('leave', 'Approved leave'), ('auto', 'Not signed in by the end'), ('online', 'Online study')], max_length=16, verbose_name='source'),
+            model_name="attendancerecord",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("qr", "QR sign-in"),
+                    ("roll_call", "Roll call"),
+                    ("live", "Live classroom"),
+                    ("replay", "Replay make-up"),
+                    ("leave", "Approved leave"),
+                    ("auto", "Not signed in by the end"),
+                    ("online", "Online study"),
+                ],
+                max_length=16,
+                verbose_name="source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attendancerecord',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['qr', 'roll_call', 'live', 'replay', 'leave', 'auto', 'online'])), name='attendance_source_valid', violation_error_message='Unknown attendance source.'),
+            model_name="attendancerecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("source__in", ["qr", "roll_call", "live", "replay", "leave", "auto", "online"])
+                ),
+                name="attendance_source_valid",
+                violation_error_message="Unknown attendance source.",
+            ),
         ),
         migrations.AddField(
-            model_name='onlinestudy',
-            name='member',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='online_study', to='people.member', verbose_name='member'),
+            model_name="onlinestudy",
+            name="member",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="online_study",
+                to="people.member",
+                verbose_name="member",
+            ),
         ),
         migrations.AddField(
-            model_name='onlinestudy',
-            name='video',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='vod.video', verbose_name='video'),
+            model_name="onlinestudy",
+            name="video",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="vod.video",
+                verbose_name="video",
+            ),
         ),
         migrations.AddIndex(
-            model_name='onlinestudy',
-            index=models.Index(fields=['year', 'member'], include=('minutes',), name='online_study_by_year'),
+            model_name="onlinestudy",
+            index=models.Index(fields=["year", "member"], include=("minutes",), name="online_study_by_year"),
         ),
         migrations.AddConstraint(
-            model_name='onlinestudy',
-            constraint=models.UniqueConstraint(fields=('member', 'video', 'year'), name='online_study_one_per_member_video_year', violation_error_message='This member already has online study of this video this year.'),
+            model_name="onlinestudy",
+            constraint=models.UniqueConstraint(
+                fields=("member", "video", "year"),
+                name="online_study_one_per_member_video_year",
+                violation_error_message="This member already has online study of this video this year.",
+            ),
         ),
     ]
