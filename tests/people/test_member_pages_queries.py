@@ -13,10 +13,13 @@ from lms.scheduling import services as scheduling
 from tests import factories
 from tests.attendance.conftest import attend
 
+# Every page: the session, the user with their profiles, the bell's unread count. Home adds the courses
+# to continue (2) and the recordings to make up (1); classes the recordings to make up; hours the year's
+# online study.
 PAGES = {
-    "home": (reverse("home"), 7),
-    "my_classes": (reverse("scheduling:my_classes"), 10),
-    "my_hours": (reverse("attendance:my_hours"), 5),
+    "home": (reverse("home"), 10),
+    "my_classes": (reverse("scheduling:my_classes"), 12),
+    "my_hours": (reverse("attendance:my_hours"), 7),
 }
 
 
