@@ -27,4 +27,3 @@ def test_the_hall_on_a_phone(phone, live_server, county):  # noqa: F811
     assert page.get_by_test_id("hall-audio").locator("audio").is_visible()
     # Nothing wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path="/tmp/helpers/courses_hall_phone.png", full_page=True)

@@ -26,5 +26,4 @@ def test_learners_page_in_the_admin(chromium, live_server, county):  # noqa: F81
     assert page.get_by_test_id("learner-row").count() == 2
     rates = page.get_by_test_id("lesson-rate")
     assert rates.count() == 3 and "50%" in rates.nth(2).inner_text()
-    page.screenshot(path="/tmp/helpers/courses_admin_learners.png", full_page=True)
     context.close()

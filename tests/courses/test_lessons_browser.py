@@ -26,7 +26,6 @@ def test_continue_a_course_on_a_phone(phone, live_server, county):  # noqa: F811
     page.wait_for_url(f"**/me/learning/{course.pk}/{lessons[2].pk}/")
     assert "党章全文" in page.get_by_test_id("lesson-text").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path="/tmp/helpers/courses_lesson_phone.png", full_page=True)
     page.get_by_test_id("mark-read").click()
     page.wait_for_url(f"**/me/learning/{course.pk}/")
     assert "1/3" in page.get_by_test_id("course-progress").inner_text()
@@ -34,4 +33,3 @@ def test_continue_a_course_on_a_phone(phone, live_server, county):  # noqa: F811
     page.goto(f"{live_server.url}/me/learning/")
     assert page.get_by_test_id("course-item").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path="/tmp/helpers/courses_learning_phone.png", full_page=True)

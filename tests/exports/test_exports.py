@@ -243,8 +243,9 @@ def test_progress_is_written_once_per_chunk_and_reaches_the_total(
     seen.clear()
     many, job = build_queries(county, county["org"])
     assert seen == [4, 8, 12, 16, 20] and job.rows_done == 22
-    # Nothing per row. Per chunk: its members, the year's rules, their minutes, one progress write.
-    assert many - few == 4 * (math.ceil(22 / 4) - math.ceil(10 / 4))
+    # Nothing per row. Per chunk: its members, the year's rules, their minutes in class, their online
+    # study minutes, one progress write.
+    assert many - few == 5 * (math.ceil(22 / 4) - math.ceil(10 / 4))
 
 
 def test_the_request_costs_the_same_however_many_members(client, county, database_tasks):
