@@ -118,7 +118,9 @@ def test_edit_page_query_count_does_not_grow_with_the_pool(client, county):
     client.get(url)  # warm up caches (content types, site, ...)
     few = count_queries()
     factories.TeacherFactory.create_batch(80)
-    assert count_queries() == few
+    # Not more with 80 more teachers (one fewer happens: a short-lived cache the warm-up filled may
+    # expire before the first count on a loaded machine, never before the second).
+    assert count_queries() <= few
 
 
 # --- The chooser: lists, searches, filters ---------------------------------------------------------
