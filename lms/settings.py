@@ -297,6 +297,8 @@ ACCOUNTS_TRIES_PER_IP_HOUR = env_int("ACCOUNTS_TRIES_PER_IP_HOUR", 30)  # code e
 NOTIFICATIONS_QUIET_HOURS = env_str("NOTIFICATIONS_QUIET_HOURS", "21:00-08:00")
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
 NOTIFICATIONS_RETRY_MINUTES = env_int("NOTIFICATIONS_RETRY_MINUTES", 10)
+# Minutes after which a delivery still "sending" (its worker died) is returned to be sent again.
+NOTIFICATIONS_CLAIM_TIMEOUT = env_int("NOTIFICATIONS_CLAIM_TIMEOUT", 10)
 
 # --- Attendance -----------------------------------------------------------------------------------
 ATTENDANCE_QR_SECONDS = env_int("ATTENDANCE_QR_SECONDS", 20)  # the venue's QR code changes this often
