@@ -28,6 +28,9 @@ class ExportKind(models.TextChoices):
     TOWNSHIP_SUMMARY = "township_summary", _("Training hours by township")
     TEACHER_RANKING = "teacher_ranking", _("Teacher ranking")
     MEMBERS = "members", _("Party members")
+    MAKEUP_OWED = "makeup_owed", _("Members who still owe make-up")
+    COURSE_LEARNERS = "course_learners", _("Learners of an online course")
+    COURSE_FUNNEL = "course_funnel", _("Lesson by lesson through an online course")
 
 
 class ExportFormat(models.TextChoices):

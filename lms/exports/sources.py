@@ -17,6 +17,9 @@ SOURCES = {
     ExportKind.TOWNSHIP_SUMMARY: "lms.attendance.exports.TownshipSummaryExport",
     ExportKind.TEACHER_RANKING: "lms.evaluation.admin.reports_ranking.TeacherRankingExport",
     ExportKind.MEMBERS: "lms.people.admin.members.MemberListExport",
+    ExportKind.MAKEUP_OWED: "lms.learning.exports.MakeupOwedExport",
+    ExportKind.COURSE_LEARNERS: "courses.learning_exports.CourseLearnersExport",
+    ExportKind.COURSE_FUNNEL: "courses.learning_exports.CourseFunnelExport",
 }
 
 
