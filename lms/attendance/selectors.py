@@ -2,10 +2,12 @@
 the 5-year rotation, and who is behind — scoped like the rest (township staff their township,
 city staff the city, the organization department everything, a member only themself)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     F,
@@ -19,9 +21,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import ExpressionWrapper, RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lms.attendance.models import (
     ATTENDED_STATUSES,
@@ -165,6 +168,36 @@ def requirement_rules(year: int) -> dict[str, RequirementRule]:
     }
 
 
+# --- Sessions a year's hours leave out ------------------------------------------------------------
+# An app above attendance may leave some sessions out of a year's hours (lms.quizzes: exam sessions,
+# when the organization department's setting for the year says so). It registers, from its
+# AppConfig.ready(), a function of the year giving a condition on an attendance record's `session__…`
+# (a `Q` that may hold a subquery on that app's own table). Attendance never imports that app, and the
+# database evaluates the condition inside each hours query (an uncorrelated subquery, run once per
+# query), so no reader makes one query more and each stays bounded by the year's sessions.
+_uncounted_sessions: list[Callable[[int], Q]] = []
+
+
+def register_uncounted_sessions(condition: Callable[[int], Q]) -> None:
+    if condition not in _uncounted_sessions:
+        _uncounted_sessions.append(condition)
+
+
+def uncounted_sessions(year: int) -> Q | None:
+    """The records whose sessions credit no hours in `year` (a condition on AttendanceRecord), or None
+    when no app leaves any out."""
+    conditions = [condition(year) for condition in _uncounted_sessions]
+    if not conditions:
+        return None
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result |= condition
+    return result
+
+
+NOT_COUNTED_BY_SETTING = _("Not counted (department's setting)")
+
+
 def counts_toward(rule: RequirementRule, record: AttendanceRecord, member: Member) -> bool:
     if rule.scope == RequirementScope.ANY_SCHOOL:
         return True
@@ -198,21 +231,33 @@ class Ledger:
 
 def member_ledger(member: Member, year: int) -> Ledger:
     """The member's credited sessions in `year`, totals per source, what counts toward the rule, and
-    the 5-year rotation."""
+    the 5-year rotation. A session the year leaves out (`uncounted_sessions`: an exam, by the
+    department's setting) is listed with its `not_counted_note` but adds to no total; it still shows
+    the member trained for the rotation."""
     rule = requirement_rules(year)[member.category]
     start, end = year_bounds(year)
+    records = AttendanceRecord.objects.filter(
+        member=member,
+        status__in=ATTENDED_STATUSES,
+        session__starts_at__gte=start,
+        session__starts_at__lt=end,
+    )
+    uncounted = uncounted_sessions(year)
+    if uncounted is not None:
+        # Shown, but credited nothing: worked out in the same query as the records.
+        records = records.annotate(uncounted=ExpressionWrapper(uncounted, output_field=BooleanField()))
     records = list(
-        AttendanceRecord.objects.filter(
-            member=member,
-            status__in=ATTENDED_STATUSES,
-            session__starts_at__gte=start,
-            session__starts_at__lt=end,
-        )
-        .select_related("session", "session__training_class", "session__training_class__school")
-        .order_by("session__starts_at")
+        records.select_related(
+            "session", "session__training_class", "session__training_class__school"
+        ).order_by("session__starts_at")
     )
     ledger = Ledger(member=member, year=year, rule=rule, records=records)
     for record in records:
+        record.not_counted_note = ""
+        if getattr(record, "uncounted", False):
+            record.counts = False
+            record.not_counted_note = NOT_COUNTED_BY_SETTING
+            continue
         ledger.minutes_by_source[record.source] = (
             ledger.minutes_by_source.get(record.source, 0) + record.minutes
         )
@@ -261,11 +306,14 @@ def last_attended(member: Member, year: int) -> date | None:
 
 def _credited_in(year: int) -> QuerySet[AttendanceRecord]:
     """Records that credit minutes in `year`: the year's sessions first (index on their start), so
-    the cost follows one year's records however long the history is."""
+    the cost follows one year's records however long the history is; without the sessions the year
+    leaves out (`uncounted_sessions`)."""
     start, end = year_bounds(year)
-    return AttendanceRecord.objects.filter(
+    records = AttendanceRecord.objects.filter(
         status__in=ATTENDED_STATUSES, session__starts_at__gte=start, session__starts_at__lt=end
     ).order_by()
+    uncounted = uncounted_sessions(year)
+    return records if uncounted is None else records.exclude(uncounted)
 
 
 def _township_categories(rules: dict[str, RequirementRule]) -> list[str]:

@@ -29,7 +29,7 @@ from lms.quizzes.models import (
     ReviewPolicy,
     YearSetting,
 )
-from lms.scheduling.models import Enrollment, EnrollmentStatus
+from lms.scheduling.models import Enrollment, EnrollmentStatus, SessionKind
 
 # --- Who may do what ------------------------------------------------------------------------------
 
@@ -306,3 +306,13 @@ def exam_counts_toward_hours(year: int) -> bool:
     """The organization department's choice for the year (default: yes)."""
     setting = YearSetting.objects.filter(year=year).first()
     return True if setting is None else setting.exam_counts_toward_hours
+
+
+def exam_sessions_uncounted(year: int) -> Q:
+    """Attendance records of exam sessions, when the department's setting says exams do not count
+    toward hours in `year`: a condition on an AttendanceRecord that the hours queries (lms.attendance,
+    which has it registered from QuizzesConfig.ready and never imports this app) evaluate in the
+    database, the setting read by a subquery that does not depend on the row (run once per query)."""
+    return Q(session__kind=SessionKind.EXAM) & Q(
+        Exists(YearSetting.objects.filter(year=year, exam_counts_toward_hours=False))
+    )
