@@ -492,6 +492,9 @@ def participation(place: Place, year: int) -> tuple[list[Participation], Partici
         .annotate(n=Count("pk"), minutes=Sum("minutes"))
         .order_by()
     )
+    uncounted = hours.uncounted_sessions(year)  # exams, when the department's setting leaves them out
+    if uncounted is not None:
+        records = records.exclude(Q(status__in=ATTENDED_STATUSES) & uncounted)
     rows = {key: Participation(key, title) for key, title in units}
     total = Participation(None, place.title)
     for row in records:
