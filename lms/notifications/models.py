@@ -3,7 +3,9 @@ channel (e-mail, SMS) that the worker sends once, and each person's `Notificatio
 
 In-app is not a delivery: every notification shows in the bell and the list. The database refuses a
 second notification for the same person and event and a second delivery on the same channel, so
-concurrent callers and retried tasks never remind twice.
+concurrent callers and retried tasks never remind twice. A delivery whose worker died while sending it
+is sent again after NOTIFICATIONS_CLAIM_TIMEOUT (`services.deliveries_reclaim`): at least once, so
+after such a crash a message may arrive twice.
 """
 
 from django.conf import settings
@@ -96,6 +98,14 @@ class Delivery(models.Model):
     )
     due_at = models.DateTimeField(_("due"))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(
+        _("claimed"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a worker took it to send; one still being sent long after is returned by the sweep."
+        ),
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     address = models.CharField(_("sent to"), max_length=254, blank=True)
     error = models.TextField(_("last error"), blank=True)
@@ -123,6 +133,11 @@ class Delivery(models.Model):
         indexes = [
             models.Index(
                 fields=["due_at"], condition=Q(status=DeliveryStatus.PENDING), name="delivery_pending_due"
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status=DeliveryStatus.SENDING),
+                name="delivery_sending_claimed",
             ),
         ]
 

@@ -33,10 +33,11 @@ stored, not sentences, so each person reads the message in their own language.
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -262,26 +263,29 @@ def deliveries_send(*, now: datetime | None = None, limit: int = 500) -> int:
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
-    """Claim the delivery (pending → sending, one conditional UPDATE: a second worker or a retried task
-    finds nothing to claim), send it, and record the outcome. A failure is retried later, up to
-    NOTIFICATIONS_MAX_ATTEMPTS; a worker that dies after claiming leaves it `sending`, never sent twice."""
+    """Claim the delivery (pending → sending, one conditional UPDATE that counts the attempt and stamps
+    `claimed_at`: a second worker or a retried task finds nothing to claim), send it, and record the
+    outcome. A failure is retried later, up to NOTIFICATIONS_MAX_ATTEMPTS. A worker that dies after
+    claiming leaves it `sending`; `deliveries_reclaim` returns it after NOTIFICATIONS_CLAIM_TIMEOUT, so
+    it is sent at least once (twice if the worker died after the gateway accepted it)."""
     now = now or timezone.now()
     if quiet.is_quiet(now):
         return False
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, due_at__lte=now).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now
     )
     if not claimed:
         return False
     delivery = Delivery.objects.select_related(
         "notification__user__wagtail_userprofile", "notification__user__notification_preference"
     ).get(pk=delivery_id)
+    # Each claim counts an attempt, so the count names this claim: if the sweep took the delivery back
+    # (this worker was too slow) and another worker claimed it, our outcome does not overwrite theirs.
+    ours = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
     notification, user = delivery.notification, delivery.notification.user
     address = user.email if delivery.channel == Channel.EMAIL else phones_of([user.pk]).get(user.pk, "")
     if not address or not user.is_active:
-        Delivery.objects.filter(pk=delivery_id).update(
-            status=DeliveryStatus.SKIPPED, error=_("No address for this channel.")
-        )
+        ours.update(status=DeliveryStatus.SKIPPED, error=_("No address for this channel."))
         return False
     preference = getattr(user, "notification_preference", None)
     try:
@@ -290,7 +294,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
             link = f"{settings.WAGTAILADMIN_BASE_URL}{notification.url}" if notification.url else ""
             if delivery.channel == Channel.EMAIL:
                 body = f"{text.body}\n\n{link}" if link else text.body
-                send_mail(text.title, body, None, [address], fail_silently=False)
+                email_send(delivery_id, text.title, body, address)
             else:
                 sms.send_sms(address, _("%(title)s: %(body)s") % text.__dict__, fail_silently=False)
     except Exception as error:  # the gateway's or the mail server's; recorded, retried
@@ -301,11 +305,53 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
         else:
             status = DeliveryStatus.PENDING
             due = quiet.next_allowed(now + timedelta(minutes=retry_minutes() * 2 ** (attempts - 1)))
-        Delivery.objects.filter(pk=delivery_id).update(
+        ours.update(
             status=status, due_at=due, address=address, error=f"{type(error).__name__}: {error}"[:1000]
         )
         return False
+    # Sent is the truth even when the sweep took the delivery back meanwhile: marked so, it is not sent
+    # again by whoever would claim it next.
     Delivery.objects.filter(pk=delivery_id).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), address=address, error=""
     )
     return True
+
+
+def email_send(delivery_id: int, subject: str, body: str, address: str) -> None:
+    """One reminder e-mail. Its Message-ID is built from the delivery, so a copy sent again after a
+    worker's crash carries the same one (mail systems that deduplicate on it show it once), and the
+    connection gives up within EMAIL_TIMEOUT (default 60 s), well before the claim's timeout."""
+    domain = urlsplit(settings.WAGTAILADMIN_BASE_URL).hostname or "localhost"
+    connection = get_connection(fail_silently=False, timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 60)
+    message = EmailMessage(
+        subject,
+        body,
+        None,
+        [address],
+        connection=connection,
+        headers={"Message-ID": f"<notification-delivery-{delivery_id}@{domain}>"},
+    )
+    message.send(fail_silently=False)
+
+
+def claim_timeout() -> timedelta:
+    return timedelta(minutes=getattr(settings, "NOTIFICATIONS_CLAIM_TIMEOUT", 10))
+
+
+def deliveries_reclaim(*, now: datetime | None = None) -> int:
+    """Return the deliveries claimed longer than NOTIFICATIONS_CLAIM_TIMEOUT ago and still `sending`
+    (their worker died or hung) to pending, due now or when the quiet hours end; those that have had
+    NOTIFICATIONS_MAX_ATTEMPTS claims fail instead (staff see them in 未送达的提醒). Their claim counted the
+    attempt already. Each is one conditional UPDATE, so sweeps running at once return each delivery
+    once. Returns how many were returned to pending."""
+    now = now or timezone.now()
+    stuck = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lte=now - claim_timeout())
+    stopped = _("The worker stopped while sending it.")
+    with transaction.atomic():
+        stuck.filter(attempts__gte=max_attempts()).update(status=DeliveryStatus.FAILED, error=stopped)
+        returned = stuck.filter(attempts__lt=max_attempts()).update(
+            status=DeliveryStatus.PENDING, due_at=quiet.next_allowed(now), error=stopped
+        )
+    if returned:
+        logger.warning("%s notification deliveries were stuck while sending and are returned.", returned)
+    return returned

@@ -1,5 +1,6 @@
-"""`manage.py notifications_sweep`: remind enrolled members of classes starting tomorrow, then send the
-e-mail and SMS that are due (none in quiet hours). Run it from cron every few minutes
+"""`manage.py notifications_sweep`: remind enrolled members of classes starting tomorrow, return to
+pending the deliveries claimed longer than NOTIFICATIONS_CLAIM_TIMEOUT ago (their worker died), then
+send the e-mail and SMS that are due (none in quiet hours). Run it from cron every few minutes
 (deploy/lms.cron); it hands the work to the task worker (`manage.py db_worker`), and running it again
 sends nothing twice."""
 
