@@ -6,12 +6,21 @@ on unsafe methods).
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from lms.people.tokens import api_token_user
+
+try:
+    from psycopg_pool import PoolTimeout, TooManyRequests
+
+    POOL_BUSY = (PoolTimeout, TooManyRequests)
+except ImportError:  # no pool without psycopg 3
+    POOL_BUSY = ()
+BUSY_RETRY_SECONDS = 5
 
 
 class BearerToken(HttpBearer):
@@ -89,6 +98,19 @@ def on_http_error(request, exc):
     detail = _("The request body is not valid JSON.")
     body = {"detail": detail, "errors": {"body": [detail]}, "reason": "invalid_body"}
     return api.create_response(request, body, status=400)
+
+
+@api.exception_handler(OperationalError)
+def on_database_busy(request, exc):
+    """Every connection of the process's pool stayed busy for DB_POOL_TIMEOUT (an overload): a 503
+    the client sends again after Retry-After (the player keeps what it has not sent), not a 500.
+    Other database errors stay errors."""
+    if not isinstance(exc.__cause__, POOL_BUSY):
+        raise exc
+    body = {"detail": _("The server is busy. Try again in a few seconds."), "code": "busy"}
+    response = api.create_response(request, body, status=503)
+    response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
 
 
 @api.exception_handler(ValidationError)
