@@ -70,6 +70,11 @@ class RefusalOut(Schema):
     reason: str
 
 
+class BusyOut(Schema):
+    detail: str
+    code: str = Field(..., description='"busy": send the same intervals again after Retry-After seconds')
+
+
 def _member(request):
     member = member_profile(request.user)
     if member is None:
@@ -133,13 +138,15 @@ def video_detail(request, video_id: int, start: bool = False):
 
 @router.post(
     "/viewings/{viewing_id}/heartbeat",
-    response={200: HeartbeatOut, 400: RefusalOut, 403: Message, 409: RefusalOut},
+    response={200: HeartbeatOut, 400: RefusalOut, 403: Message, 409: RefusalOut, 503: BusyOut},
     summary="Report the seconds played since the last heartbeat",
 )
 def heartbeat(request, viewing_id: str, payload: HeartbeatIn):
     """Every ≤ 15 s while playing. Seconds beyond elapsed wall time × 1.5 are not credited
     (`refused_seconds`); seconds already watched are not credited again. 409 `superseded` when the
-    member opened a video in another tab or device since: only one viewing counts at a time."""
+    member opened a video in another tab or device since: only one viewing counts at a time. 503
+    `busy` (with Retry-After) when the server is overloaded: nothing was taken, send the same
+    intervals again later."""
     try:
         beat = services.viewing_heartbeat(
             user=request.user,
@@ -150,4 +157,9 @@ def heartbeat(request, viewing_id: str, payload: HeartbeatIn):
     except services.HeartbeatRefused as refused:
         status = 409 if refused.reason in ("superseded", "gone") else 400
         return Status(status, {"detail": refused.messages[0], "reason": refused.reason})
+    except services.HeartbeatBusy:
+        busy = {"detail": _("The server is busy. Try again in a few seconds."), "code": "busy"}
+        response = router.api.create_response(request, busy, status=503)
+        response["Retry-After"] = str(services.BUSY_RETRY_SECONDS)
+        return response
     return beat.__dict__

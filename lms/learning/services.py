@@ -109,6 +109,7 @@ def _clean_intervals(intervals, seconds: int) -> list[watched.Interval]:
 
 
 HEARTBEAT_ATTEMPTS = 5  # reads and writes of one heartbeat that another of the member's may overtake
+BUSY_RETRY_SECONDS = 5  # the player waits this long before sending again after a 503 (Retry-After)
 
 
 class HeartbeatBusy(Exception):

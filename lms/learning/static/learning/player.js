@@ -89,8 +89,17 @@
       return out;
     }
 
+    var notBefore = 0; // after a 503 busy: not before the server's Retry-After
+
+    function keep(intervals) {
+      // Not taken by the server: sent again with the next heartbeat (it believes them as long as
+      // the wall time since its last heartbeat covers them).
+      pending = intervals.concat(pending);
+    }
+
     function beat(leaving) {
       if (!url || stopped || (sending && !leaving)) return;
+      if (!leaving && Date.now() < notBefore) return;
       var intervals = take();
       if (!intervals.length && !leaving) return;
       var body = JSON.stringify({ intervals: intervals, position: video.currentTime || 0 });
@@ -102,12 +111,23 @@
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
         body: body,
       }).then(function (response) {
+        if (response.status >= 500) {
+          // Overloaded (503 busy, with Retry-After) or failing: nothing was taken, keep it all.
+          keep(intervals);
+          var wait = parseFloat(response.headers.get("Retry-After")) || every / 1000;
+          notBefore = Date.now() + wait * 1000;
+          return response.json().then(function (data) {
+            if (data && data.detail) say(data.detail);
+          }, function () {});
+        }
         return response.json().then(function (data) {
           if (response.status === 409) {
             stopped = true;
             video.pause();
             say(box.dataset.msgSuperseded);
           } else if (response.ok) {
+            if (notBefore) say("");
+            notBefore = 0;
             box.dataset.watchedSeconds = data.watched_seconds;
             box.dataset.beats = (parseInt(box.dataset.beats || "0", 10) + 1).toString();
             shareOut.textContent = Math.floor(data.share * 100);
@@ -118,7 +138,7 @@
         });
       }).catch(function () {
         // Offline: keep the intervals for the next heartbeat.
-        pending = intervals.concat(pending);
+        keep(intervals);
       }).then(function () {
         sending = false;
       });
