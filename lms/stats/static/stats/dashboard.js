@@ -71,18 +71,7 @@
     }
   });
 
-  // Five-year sparklines in the ranking, in place of "– → 92.3".
-  document.querySelectorAll("[data-spark]").forEach(function (element) {
-    var values = element.dataset.spark.split(",").map(function (v) { return v === "None" || v === "" ? null : Number(v); });
-    var chart = echarts.init(element, null, { renderer: "svg", width: 110, height: 26 });
-    chart.setOption({
-      animation: false,
-      grid: { left: 2, right: 2, top: 3, bottom: 3 },
-      xAxis: { type: "category", show: false, data: values.map(function (_v, i) { return i; }) },
-      yAxis: { type: "value", show: false, min: 0, max: 100 },
-      series: [{ type: "line", data: values, symbolSize: 3, lineStyle: { width: 1.5 } }],
-    });
-  });
+  // The ranking's five-year sparklines: sparkline.js (shared with the evaluation ranking page).
 
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
 })();
