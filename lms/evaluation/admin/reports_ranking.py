@@ -137,7 +137,14 @@ class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
         context = super().get_context_data(**kwargs)
         rows = ranking.teacher_ranking(self.year)
         scheme = rows[0].scheme if rows else ranking.scoring_scheme(self.year)
+        trends = {}
         for row in rows:
+            known = [(trend_year, rate) for trend_year, rate in row.trend.items() if rate is not None]
+            row.trend_latest = known[-1] if known else None
+            if known:  # the sparkline's values (sparkline.js), a gap for each year without a figure
+                trends[str(row.teacher.pk)] = [
+                    None if rate is None else float(rate) for rate in row.trend.values()
+                ]
             row.badges = flag_badges(row.flags)
             row.vs_county_display = signed(row.vs_county)
             row.report_url = reverse("evaluation_feedback:teacher_report", args=[row.teacher.pk, self.year])
@@ -147,6 +154,7 @@ class TeacherRankingView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, Temp
             groups=ranking_groups(rows),
             summary=ranking.county_summary(rows),
             trend_years=trend_years(self.year),
+            trends={"years": trend_years(self.year), "values": trends},
             scheme=scheme,
             weights=[
                 {"label": PART_LABELS[name], "weight": weight} for name, weight in scheme.weights.items()
