@@ -1,26 +1,26 @@
 """Staff pages (admin) of on-demand learning: per video its viewers, completion rate, average share
 watched and drop-off curve (ECharts, with its table), the members who still owe make-up for a
-recording (XLSX), and the organization department's online study rules.
+recording (XLSX or CSV, built by the
+background worker: `lms.learning.exports`), and the organization department's online study rules.
 
 Scoped like the rest: videos by `videos_for_staff`, viewers and members by `members_for_user`."""
 
-import tempfile
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.attendance.models import AttendanceStatus
-from lms.exports.sources import EXPORT_LANGUAGE
-from lms.exports.writers import XLSX_TYPE, XlsxSheet
+from lms.exports.models import ExportFormat, ExportKind
+from lms.exports.views import export_started
 from lms.learning import reports, services
 from lms.learning.models import StudyContent, StudyRule
 from lms.people.models import MemberCategory
@@ -30,17 +30,6 @@ from lms.vod.selectors import videos_for_staff
 
 PER_PAGE = 50
 MEMBERS_PER_PAGE = 100
-XLSX_CHUNK = 2000
-
-MAKEUP_HEADINGS = (
-    gettext_lazy("Township school"),
-    gettext_lazy("Branch"),
-    gettext_lazy("Full name"),
-    gettext_lazy("Phone"),
-    gettext_lazy("Migrant member"),
-    gettext_lazy("Attendance"),
-    gettext_lazy("Share watched (%)"),
-)
 
 
 def _staff_only(user):
@@ -107,8 +96,12 @@ class LearningVideoView(WagtailAdminTemplateMixin, TemplateView):
         return _("Online learning: %(title)s") % {"title": self.video.title}
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.xlsx()
+        fmt = request.GET.get("export")
+        if fmt in ExportFormat.values:
+            # Built by the background worker (lms.learning.exports.MakeupOwedExport): the request only
+            # records the export and opens its progress page.
+            params = {"video": self.video.pk, "township": self.township_id}
+            return export_started(request, kind=ExportKind.MAKEUP_OWED, params=params, fmt=fmt)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -116,6 +109,7 @@ class LearningVideoView(WagtailAdminTemplateMixin, TemplateView):
         user = self.request.user
         figures = reports.video_figures(user, self.video)
         owed = reports.makeup_owed_members(user, self.video, self.township_id)
+        filters = {"township": self.township_id} if self.township_id else {}
         page = Paginator(owed, MEMBERS_PER_PAGE).get_page(self.request.GET.get("p"))
         seconds = self.video.duration or 0
         for member in page.object_list:
@@ -140,33 +134,10 @@ class LearningVideoView(WagtailAdminTemplateMixin, TemplateView):
             page=page,
             townships=townships_managed_by(user).order_by("path"),
             township_id=self.township_id,
-            export_xlsx="?export=xlsx" + (f"&township={self.township_id}" if self.township_id else ""),
+            export_xlsx="?" + urlencode({**filters, "export": "xlsx"}),
+            export_csv="?" + urlencode({**filters, "export": "csv"}),
         )
         return context
-
-    def xlsx(self):
-        output = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-        seconds = self.video.duration or 0
-        with translation.override(EXPORT_LANGUAGE):
-            sheet = XlsxSheet(output, _("Make-up owed"), [str(h) for h in MAKEUP_HEADINGS])
-            owed = reports.makeup_owed_members(self.request.user, self.video, self.township_id)
-            for member in owed.iterator(chunk_size=XLSX_CHUNK):
-                sheet.append(
-                    [
-                        member.branch.township.title,
-                        member.branch.name,
-                        member.name,
-                        member.phone,
-                        _("Yes") if member.is_migrant else "",
-                        str(AttendanceStatus(member.record_status).label) if member.record_status else "",
-                        percent(member.watched_seconds / seconds) if seconds else 0,
-                    ]
-                )
-            sheet.close()
-        output.seek(0)
-        return FileResponse(
-            output, as_attachment=True, filename=f"video-{self.video.pk}-makeup.xlsx", content_type=XLSX_TYPE
-        )
 
 
 class StudyRuleForm(forms.Form):
