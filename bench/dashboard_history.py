@@ -18,6 +18,9 @@ Checks (each can fail): every page answers 200; the queries of each page are the
 size; 10y/1y ≤ RATIO_LIMIT (1.5) per page; the seeding year's figures (members, met, classes held)
 are the same at every size (earlier years added must not change this year's); the report is built.
 Ends with one `BENCH {json}` line (bench/run_all.py).
+
+BENCH_COUNTY=20m measures the issue's scale instead: `bench/county_20m.py`'s databases (the same
+county with ≈ 2 M attendance records a year: `lms_s20m_1y` and `lms_s20m_10y`, ≈ 20 M), sizes 1 and 10.
 """
 
 import json
@@ -37,6 +40,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 RATIO_LIMIT = float(os.environ.get("BENCH_RATIO_LIMIT", "1.5"))
 NOISE_MS = float(os.environ.get("BENCH_NOISE_MS", "20"))  # below this, a ratio is noise
 PREFIX = "lms_dashboard"
+COUNTY = os.environ.get("BENCH_COUNTY", "history")  # or "20m": bench/county_20m.py's dense county
 
 
 def measure() -> dict:
@@ -164,12 +168,19 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
         return 2
-    import county_history
-
-    county_history.db_name = lambda years: f"{PREFIX}_{years}y"
-    county_history.SIZES = SIZES
+    global PREFIX, SIZES
     started = time.perf_counter()
-    built = county_history.build(url, rebuild=bool(os.environ.get("BENCH_REBUILD")))
+    if COUNTY == "20m":
+        import county_20m
+
+        PREFIX, SIZES = county_20m.PREFIX, county_20m.SIZES
+        built = county_20m.build(url, rebuild=bool(os.environ.get("BENCH_REBUILD")))["built"]
+    else:
+        import county_history
+
+        county_history.db_name = lambda years: f"{PREFIX}_{years}y"
+        county_history.SIZES = SIZES
+        built = county_history.build(url, rebuild=bool(os.environ.get("BENCH_REBUILD")))
     build_seconds = round(time.perf_counter() - started, 1)
     year = int(built[SIZES[0]]["seed_day"][:4])
     for years in SIZES:

@@ -1,14 +1,18 @@
-"""Models of lms.stats: the annual report (年度党员教育培训工作报告) as a background job.
+"""Models of lms.stats: the annual report (年度党员教育培训工作报告) as a background job, and each
+member's attendance summed per month (`MemberMonthHours`), which the dashboards read.
 
-The figures themselves are not stored: they are read for one year through indexed, year-bounded
-queries (see selectors.py), so nothing here can go stale."""
+At the issue's scale (20,000 members, ≈ 2 M attendance records a year) reading the year's records for
+every page took 3–12 s a figure even bounded by the year, and the five-year rotation grew with the
+history; the monthly sums are ≈ 240,000 rows a year and the rotation one index probe per member. They
+are refreshed by the worker (`services.figures_refresh`, `manage.py stats_refresh` from cron) and
+each year carries the time it was last refreshed (`FiguresRefresh`), which the dashboard shows."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -107,3 +111,75 @@ class AnnualReport(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_REPORT_STATUSES
+
+
+class MemberMonthHours(models.Model):
+    """One member's attendance records of one month (by the session's start, Beijing time), summed:
+    what the dashboards and the annual report read instead of the records. Written only by
+    `services.figures_refresh`, which replaces a whole year at once."""
+
+    member = models.ForeignKey(
+        "people.Member", on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    attended_sessions = models.PositiveIntegerField(
+        _("sessions attended"),
+        default=0,
+        help_text=_("Present, late or left early (the five-year rotation)."),
+    )
+    credited_sessions = models.PositiveIntegerField(
+        _("sessions credited"), default=0, help_text=_("Attended sessions the year counts toward hours.")
+    )
+    minutes = models.PositiveIntegerField(_("minutes credited"), default=0)
+    township_minutes = models.PositiveIntegerField(_("minutes at the own township's school"), default=0)
+    in_person_minutes = models.PositiveIntegerField(_("minutes in person"), default=0)
+    live_minutes = models.PositiveIntegerField(_("minutes live"), default=0)
+    replay_minutes = models.PositiveIntegerField(_("minutes by replay"), default=0)
+    replays = models.PositiveIntegerField(_("sessions made up by replay"), default=0)
+    absences = models.PositiveIntegerField(_("sessions missed"), default=0)
+    online_minutes = models.PositiveIntegerField(_("minutes of online study"), default=0)
+
+    class Meta:
+        verbose_name = _("member's monthly hours")
+        verbose_name_plural = _("members' monthly hours")
+        constraints = [
+            # member first: the rotation probes one member's five years through it
+            models.UniqueConstraint(
+                fields=["member", "year", "month"],
+                name="stats_month_hours_one_per_member_and_month",
+                violation_error_message=_("These monthly hours are already stored."),
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12),
+                name="stats_month_hours_month_valid",
+                violation_error_message=_("A month is 1 to 12."),
+            ),
+            models.CheckConstraint(
+                condition=Q(township_minutes__lte=F("minutes"))
+                & Q(credited_sessions__lte=F("attended_sessions")),
+                name="stats_month_hours_parts_within_whole",
+                violation_error_message=_("A part of the hours cannot exceed the whole."),
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "member"], name="stats_month_hours_by_year")]
+
+    def __str__(self):
+        return f"{self.member_id} {self.year}-{self.month:02d}"
+
+
+class FiguresRefresh(models.Model):
+    """When a year's monthly hours were last summed from the records (shown on the dashboard), and
+    the row each refresh of that year locks, so two refreshes of one year run one after the other."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    seconds = models.FloatField(_("seconds taken"), default=0)
+    rows = models.PositiveIntegerField(_("monthly rows"), default=0)
+
+    class Meta:
+        verbose_name = _("refresh of the figures")
+        verbose_name_plural = _("refreshes of the figures")
+
+    def __str__(self):
+        return f"{self.year}: {self.refreshed_at}"

@@ -2,18 +2,33 @@
 
 A place is the county (the organization department), a city school's townships (its staff), one
 township or one branch; its figures are grouped by the level below (townships, branches, members).
-Every figure is read for one year, bounded by that year's sessions (or five years for the rotation and
-the teachers' trend), through the indexes the hours reports use: the number of queries does not depend
-on years, townships or members, and the time follows one year, not the whole history (measured in
-`bench/dashboard_history.py`; no stored counters to go stale).
+Coverage, the months line, participation and a branch's members are read from the members' monthly
+hours (`models.MemberMonthHours`, summed from the records by the worker, a year at a time: ≈ 240,000
+rows a year at 20,000 members instead of ≈ 2 M records); classes and teachers from their own tables,
+bounded by the year (five years for the rotation and the teachers' trend). The number of queries does
+not depend on years, townships or members, and the time follows one year, not the whole history
+(measured in `bench/dashboard_history.py`, BENCH_COUNTY=20m for ≈ 20 M records).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,13 +36,7 @@ from wagtail.models import Page
 
 from courses.models import CitySchoolPage, TownshipSchoolPage
 from lms.attendance import selectors as hours
-from lms.attendance.models import (
-    ATTENDED_STATUSES,
-    AttendanceRecord,
-    AttendanceSource,
-    AttendanceStatus,
-    OnlineStudy,
-)
+from lms.attendance.models import AttendanceSource, RequirementScope
 from lms.evaluation import ranking
 from lms.people.models import Branch, Member, MemberCategory
 from lms.people.roles import Role
@@ -40,10 +49,12 @@ from lms.people.selectors import (
     user_has_role,
 )
 from lms.scheduling.models import PUBLIC_STATUSES, PlannedClass, TrainingClass
+from lms.stats.models import MemberMonthHours as MonthHours
 
 COUNTY, CITY, TOWNSHIP, BRANCH = "county", "city", "township", "branch"
 MONTHS = list(range(1, 13))
 MEMBERS_PER_PAGE = 50
+OTHER_RECORDS = "other"  # participation: minutes of records from any other source
 # Satisfaction buckets of the teachers' distribution: [low, high) in percent.
 SATISFACTION_BUCKETS = [(0, 60), (60, 80), (80, 90), (90, 95), (95, 101)]
 
@@ -234,16 +245,80 @@ def _child_units(place: Place) -> tuple[str, list[tuple[int, str]]]:
     return "branch__township_id", list(townships.values_list("pk", "title"))
 
 
-def coverage(place: Place, year: int) -> tuple[list[Coverage], Coverage]:
+def _in_place(place: Place, prefix: str = "member__") -> Q:
+    """A condition on a row with a member (`prefix` leads to it) for the members of the place."""
+    if place.branch is not None:
+        return Q(**{f"{prefix}branch_id": place.branch.pk})
+    if place.township is not None:
+        return Q(**{f"{prefix}branch__township_id": place.township.pk})
+    if place.level == COUNTY:
+        return Q()
+    return Q(**{f"{prefix}branch__township__in": place.townships})
+
+
+def figures_stamp(year: int):
+    """When the year's monthly hours were summed (a FiguresRefresh), one query; the years of its
+    five-year rotation never summed yet are summed now, once (services.figures_ensure)."""
+    from lms.stats.services import figures_ensure  # services read these selectors
+
+    return figures_ensure(years=range(year - hours.ROTATION_YEARS + 1, year + 1))[year]
+
+
+def month_hours(place: Place, year: int) -> QuerySet[MonthHours]:
+    """The stored monthly hours of the place's members in `year` (see services.figures_refresh)."""
+    return MonthHours.objects.filter(_in_place(place), year=year).order_by()
+
+
+def _counted(rules: dict) -> Case:
+    """A monthly row's minutes that count toward its member's requirement: at the own township's school
+    only for the categories whose rule says so, anywhere for the others; online study always."""
+    township_only = [c for c, rule in rules.items() if rule.scope == RequirementScope.TOWNSHIP]
+    return Case(
+        When(member__category__in=township_only, then=F("township_minutes")),
+        default=F("minutes"),
+        output_field=IntegerField(),
+    ) + F("online_minutes")
+
+
+def _required(rules: dict, category_field: str = "member__category") -> Case:
+    return Case(
+        *[When(**{category_field: c}, then=Value(int(rule.hours * 60))) for c, rule in rules.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def members_meeting_requirement(year: int, rules: dict) -> QuerySet:
+    """The ids of the members whose counted minutes of `year` reach their category's requirement, as a
+    subquery over the year's monthly hours (a member without any is not in it)."""
+    return (
+        MonthHours.objects.filter(year=year)
+        .order_by()
+        .values("member_id", "member__category")
+        .annotate(counted=Sum(_counted(rules)))
+        .filter(counted__gte=_required(rules), counted__gt=0)
+        .values("member_id")
+    )
+
+
+def coverage(place: Place, year: int, ensure: bool = True) -> tuple[list[Coverage], Coverage]:
     """Coverage per township (county, city) or branch (township), and the place's total, counted in
-    the database in one query: who met the requirement is one set over the year's records
-    (`members_meeting_requirement`), the rotation an index probe per member."""
+    the database in one query from the stored monthly hours: who met the requirement is one hashed set
+    over the year's rows, the five-year rotation an index probe per member (member, year, month)."""
+    if ensure:  # the dashboard has done it already
+        figures_stamp(year)
     rules = hours.requirement_rules(year)
-    start, _end = hours.year_bounds(year - hours.ROTATION_YEARS + 1)
-    _start, end = hours.year_bounds(year)
     required = [c for c, rule in rules.items() if rule.hours > 0]
-    met = Q(category__in=required, pk__in=hours.members_meeting_requirement(year, rules))
+    met = Q(category__in=required, pk__in=members_meeting_requirement(year, rules))
     cadre = Q(category=MemberCategory.VILLAGE_CADRE)
+    rotated = Exists(
+        MonthHours.objects.filter(
+            member_id=OuterRef("pk"),
+            year__gte=year - hours.ROTATION_YEARS + 1,
+            year__lte=year,
+            attended_sessions__gt=0,
+        )
+    )
     group, units = (
         _child_units(place) if place.level != BRANCH else ("branch_id", [(place.branch.pk, place.title)])
     )
@@ -257,7 +332,7 @@ def coverage(place: Place, year: int) -> tuple[list[Coverage], Coverage]:
             met=Count("pk", filter=met),
             cadres=Count("pk", filter=cadre & Q(category__in=required)),
             cadres_met=Count("pk", filter=cadre & met),
-            rotated=Count("pk", filter=hours.members_trained_between(start, end)),
+            rotated=Count("pk", filter=rotated),
         )
     )
     rows = {key: Coverage(key, title) for key, title in units}
@@ -272,68 +347,60 @@ def coverage(place: Place, year: int) -> tuple[list[Coverage], Coverage]:
 
 def coverage_by_month(place: Place, year: int) -> list[dict]:
     """Month by month: members who had met their requirement by the month's end (cumulative), and
-    members who trained in the month. One query over the year's counted records, grouped by member
-    and month; the running sums are added up here."""
+    members who trained in the month (a credited session or online study). One query over the year's
+    monthly hours: each member's running sum over the months (a window), the month it first reaches the
+    requirement, counted per month in the database (twelve rows come back)."""
     rules = hours.requirement_rules(year)
-    township_only = [c for c, rule in rules.items() if rule.scope == "township"]
-    required = {c: int(rule.hours * 60) for c, rule in rules.items() if rule.hours > 0}
-    counts = Q(member__category__in=[c for c in rules if c not in township_only]) | Q(
-        session__training_class__school_id=F("member__branch__township_id")
+    running = (
+        month_hours(place, year)
+        .annotate(
+            counted=_counted(rules),
+            required=_required(rules),
+            cumulative=Window(Sum(_counted(rules)), partition_by=[F("member_id")], order_by=F("month").asc()),
+        )
+        .values("month", "counted", "required", "cumulative", "credited_sessions", "online_minutes")
     )
-    records = (
-        hours._credited_in(year)
-        .filter(member__in=place.members().values("pk"))
-        .annotate(month=ExtractMonth("session__starts_at"))
-        .values("member_id", "member__category", "month")
-        .annotate(total=Sum("minutes"), counted=Sum("minutes", filter=counts))
-        .order_by("member_id", "month")
-    )
-    # Online study (lms.learning) counts wherever it was watched; it is kept per year, so it enters
-    # the month the member last watched.
-    online = (
-        OnlineStudy.objects.filter(year=year, member__in=place.members().values("pk"), minutes__gt=0)
-        .annotate(month=ExtractMonth("updated_at"))
-        .values("member_id", "member__category", "month")
-        .annotate(total=Sum("minutes"), counted=Sum("minutes"))
-        .order_by("member_id", "month")
-    )
-    # Fetched whole, not with iterator(): a server-side cursor is planned for its first rows
-    # (cursor_tuple_fraction) and took 3.4 s instead of 0.4 s at ten years.
-    rows = sorted(
-        [*records, *online],
-        key=lambda row: (row["member_id"], row["month"]),
-    )
-    met_in = defaultdict(int)
-    trained_in = defaultdict(int)
-    running: dict[int, int] = {}
-    done: set[int] = set()
-    seen: set[tuple[int, int]] = set()
-    for row in rows:
-        member = row["member_id"]
-        if (member, row["month"]) not in seen:
-            seen.add((member, row["month"]))
-            trained_in[row["month"]] += 1
-        if member in done or row["member__category"] not in required:
-            continue
-        running[member] = running.get(member, 0) + (row["counted"] or 0)
-        if running[member] >= required[row["member__category"]]:
-            done.add(member)
-            met_in[row["month"]] += 1
+    sql, params = running.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Only Django's compiled SQL goes into the text; every value is a parameter.
+        cursor.execute(
+            "SELECT r.month, "  # noqa: S608
+            "SUM(CASE WHEN r.credited_sessions > 0 OR r.online_minutes > 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.required > 0 AND r.cumulative >= r.required "
+            "AND r.cumulative - r.counted < r.required THEN 1 ELSE 0 END) "
+            f"FROM ({sql}) r GROUP BY r.month",
+            params,
+        )
+        by_month = {month: (trained, met) for month, trained, met in cursor.fetchall()}
     result, cumulative = [], 0
     for month in MONTHS:
-        cumulative += met_in[month]
-        result.append({"month": month, "met": cumulative, "trained": trained_in[month]})
+        trained, met = by_month.get(month, (0, 0))
+        cumulative += met or 0
+        result.append({"month": month, "met": cumulative, "trained": trained or 0})
     return result
 
 
 def members_page(place: Place, year: int, page: int = 1) -> tuple[list[Member], int]:
-    """A branch's members, a page at a time, with their minutes for the year (`with_hours`) and
-    `met`; and how many there are."""
+    """A branch's members, a page at a time, with their minutes for the year from the stored monthly
+    hours (`total_minutes`, `counted_minutes`, `required_minutes`) and `met`; and how many there are."""
     members = place.members().select_related("branch").order_by("name", "pk")
     total = members.count()
     page = max(1, page)
     chunk = list(members[(page - 1) * MEMBERS_PER_PAGE : page * MEMBERS_PER_PAGE])
-    for member in hours.with_hours(chunk, year):
+    rules = hours.requirement_rules(year)
+    sums = {
+        row["member_id"]: row
+        for row in MonthHours.objects.filter(year=year, member_id__in=[m.pk for m in chunk])
+        .order_by()
+        .values("member_id")
+        .annotate(total=Sum(F("minutes") + F("online_minutes")), counted=Sum(_counted(rules)))
+    }
+    for member in chunk:
+        row = sums.get(member.pk, {})
+        rule = rules.get(member.category)
+        member.total_minutes = row.get("total") or 0
+        member.counted_minutes = row.get("counted") or 0
+        member.required_minutes = int(rule.hours * 60) if rule else 0
         member.met = member.counted_minutes >= member.required_minutes
     return chunk, total
 
@@ -475,50 +542,42 @@ class Participation:
 
 def participation(place: Place, year: int) -> tuple[list[Participation], Participation]:
     """Minutes credited per source (in person, live, replay, online study of on-demand videos), replays
-    watched and sessions still owed (absent), per township or branch: one query over the year's records
-    and one over the year's online study."""
+    watched and sessions still owed (absent), per township or branch: one query over the year's stored
+    monthly hours."""
     group, units = (
         _child_units(place) if place.level != BRANCH else ("branch_id", [(place.branch.pk, place.title)])
     )
-    start, end = hours.year_bounds(year)
-    records = (
-        AttendanceRecord.objects.filter(
-            session__starts_at__gte=start,
-            session__starts_at__lt=end,
-            member__in=place.members().values("pk"),
+    sums = (
+        month_hours(place, year)
+        .values(f"member__{group}")
+        .annotate(
+            minutes=Sum("minutes"),
+            in_person=Sum("in_person_minutes"),
+            live=Sum("live_minutes"),
+            replay=Sum("replay_minutes"),
+            online=Sum("online_minutes"),
+            replays=Sum("replays"),
+            absences=Sum("absences"),
         )
-        .filter(Q(status__in=ATTENDED_STATUSES) | Q(status=AttendanceStatus.ABSENT))
-        .values(f"member__{group}", "source", "status")
-        .annotate(n=Count("pk"), minutes=Sum("minutes"))
-        .order_by()
     )
-    uncounted = hours.uncounted_sessions(year)  # exams, when the department's setting leaves them out
-    if uncounted is not None:
-        records = records.exclude(Q(status__in=ATTENDED_STATUSES) & uncounted)
     rows = {key: Participation(key, title) for key, title in units}
     total = Participation(None, place.title)
-    for row in records:
+    for row in sums:
         for figures in (rows.get(row[f"member__{group}"]), total):
             if figures is None:
                 continue
-            if row["status"] == AttendanceStatus.ABSENT:
-                figures.makeup_owed += row["n"]
-                continue
-            figures.minutes[row["source"]] = figures.minutes.get(row["source"], 0) + (row["minutes"] or 0)
-            if row["source"] == AttendanceSource.REPLAY:
-                figures.replays += row["n"]
-    online = (
-        OnlineStudy.objects.filter(year=year, member__in=place.members().values("pk"))
-        .values(f"member__{group}")
-        .annotate(minutes=Sum("minutes"))
-        .order_by()
-    )
-    for row in online:
-        for figures in (rows.get(row[f"member__{group}"]), total):
-            if figures is not None:
-                figures.minutes[AttendanceSource.ONLINE] = figures.minutes.get(AttendanceSource.ONLINE, 0) + (
-                    row["minutes"] or 0
-                )
+            sources = (row["in_person"] or 0) + (row["live"] or 0) + (row["replay"] or 0)
+            other = (row["minutes"] or 0) - sources
+            for key, value in (
+                (AttendanceSource.QR, row["in_person"]),
+                (AttendanceSource.LIVE, row["live"]),
+                (AttendanceSource.REPLAY, row["replay"]),
+                (AttendanceSource.ONLINE, row["online"]),
+                (OTHER_RECORDS, other),
+            ):
+                figures.minutes[key] = figures.minutes.get(key, 0) + (value or 0)
+            figures.replays += row["replays"] or 0
+            figures.makeup_owed += row["absences"] or 0
     return list(rows.values()), total
 
 
@@ -582,12 +641,14 @@ class Dashboard:
     participation: list
     participation_total: Participation
     teachers: TeacherFigures | None
+    refreshed_at: object = None  # when the attendance figures were summed (models.FiguresRefresh)
 
 
 def dashboard(user, place: Place, year: int, now=None) -> Dashboard:
     """All the figures of one place and year, in a fixed number of queries."""
     now = now or timezone.now()
-    rows, total = coverage(place, year)
+    stamp = figures_stamp(year)
+    rows, total = coverage(place, year, ensure=False)
     taking_part, taking_part_total = participation(place, year)
     show_teachers = place.level in (COUNTY, CITY) and may_see_teachers(user)
     return Dashboard(
@@ -600,4 +661,5 @@ def dashboard(user, place: Place, year: int, now=None) -> Dashboard:
         participation=taking_part,
         participation_total=taking_part_total,
         teachers=teachers(year, now) if show_teachers else None,
+        refreshed_at=stamp.refreshed_at,
     )

@@ -4,6 +4,7 @@ import pytest
 
 from lms.people.models import MemberCategory
 from lms.scheduling.models import AnnualPlan, PlannedClass
+from lms.stats import services
 from tests import factories
 from tests.attendance.conftest import attend, classes, on  # noqa: F401 (the `classes` fixture)
 
@@ -43,4 +44,6 @@ def known(county, classes):  # noqa: F811
     plan = AnnualPlan.objects.create(school=county["town_a"], year=YEAR)
     for month in (3, 5, 9):
         PlannedClass.objects.create(plan=plan, title=f"计划{month}", month=month)
+    for year in (2023, YEAR):  # the worker sums the years with records (services.figures_refresh)
+        services.figures_refresh(year=year)
     return {**county, "cadre_a": cadre_a, "branch_a2": branch_a2, "old_a": old_a}

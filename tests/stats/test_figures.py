@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from lms.stats import selectors
+from lms.stats import selectors, services
 from tests.stats.conftest import YEAR
 
 
@@ -93,6 +93,7 @@ def test_online_study_counts_in_coverage_participation_and_the_month_last_watche
         minutes=200,
         updated_at=datetime(YEAR, 6, 15, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
     )
+    services.figures_refresh(year=YEAR)  # the worker's refresh (the figures are read from its sums)
     place = county_place(known)
     rows, total = selectors.participation(place, YEAR)
     b = next(row for row in rows if row.key == known["town_b"].pk)
