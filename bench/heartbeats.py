@@ -20,7 +20,10 @@ twice); one progress row and one online-study row per member (updated in place);
 throughput at least GOAL_RATIO of healthz's; p99 under the heartbeat period while sustained.
 
 It also prints the rows written (inserted and updated, PostgreSQL's own counters) per member-hour of
-watching. It prints one `BENCH {json}` line and exits 1 when a check fails.
+watching, and the machine's load average before and after. It prints one `BENCH {json}` line and
+exits 1 when a check fails. BENCH_BREAK=pool starts the server with a pool of one connection per
+worker and a one-second wait (DB_POOL_SIZE=1, DB_POOL_TIMEOUT=1): the overload must then show as 503
+`busy` answers (never a 500) and the run must fail.
 """
 
 import asyncio
@@ -150,6 +153,9 @@ def main() -> int:
     bench_url = database_url(url, BENCH_DB)
     os.environ.update({**ENV, "DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "lms.settings"})
     os.environ.pop("DB_POOL_SIZE")
+    if os.environ.get("BENCH_BREAK") == "pool":
+        CHECKIN_ENV["DB_POOL_SIZE"] = "1"  # the server's environment (checkin_burst.Server)
+        os.environ["DB_POOL_TIMEOUT"] = "1"
     server(url, drop(BENCH_DB), create(BENCH_DB))
     import django
 
@@ -200,6 +206,7 @@ def main() -> int:
     try:
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        rows.append(("load average before (1/5/15 min)", "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())))
         started = time.perf_counter()
         _video, people = prepare(members)
         rows.append(("setup", f"{members} members, {time.perf_counter() - started:.0f} s"))
@@ -258,6 +265,7 @@ def main() -> int:
         rows.append(("row updates per heartbeat", round(updated / beats, 2)))
         rows.append(("rows written per member-hour", round(updated / beats * 3600 / PERIOD, 1)))
         rows.append(("rows kept per member and video", 2))
+        rows.append(("load average after (1/5/15 min)", "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())))
     except BaseException as error:
         failures.append(f"run stopped: {error!r}")
         if not isinstance(error, Exception):
@@ -270,6 +278,15 @@ def main() -> int:
         if not os.environ.get("BENCH_KEEP"):
             server(url, drop(BENCH_DB))
     return 0 if not failures else 1
+
+
+def busy(answer) -> bool:
+    """A 503 that says the server is busy and when to send again."""
+    try:
+        code = json.loads(answer.body).get("code")
+    except ValueError:
+        return False
+    return answer.status == 503 and "retry-after" in answer.headers and code == "busy"
 
 
 def check(people, answers) -> list[str]:
@@ -288,6 +305,10 @@ def check(people, answers) -> list[str]:
             credited.setdefault(answer.request.tag, []).append(json.loads(answer.body)["credited_seconds"])
     if set(statuses) != {200}:
         failures.append(f"answers by status {statuses}")
+    # An overload must say so (503 busy with Retry-After, so the player sends again), never a 500.
+    unclear = [a for a in answers if a.status >= 500 and not busy(a)]
+    if unclear:
+        failures.append(f"{len(unclear)} server errors that are not 503 busy, e.g. {unclear[0].status}")
     wrong = [tag for tag, values in credited.items() if sorted(values)[-1] != PERIOD or sum(values) != PERIOD]
     if wrong:
         failures.append(
