@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -57,6 +58,9 @@ class LearningVideosView(WagtailAdminTemplateMixin, TemplateView):
         _staff_only(request.user)
         return super().dispatch(request, *args, **kwargs)
 
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         videos = (
@@ -94,6 +98,13 @@ class LearningVideoView(WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_title(self):
         return _("Online learning: %(title)s") % {"title": self.video.title}
+
+    def get_breadcrumbs_items(self):
+        # The page's own title in the header and a way back to the list (without them: only 首页).
+        return self.breadcrumbs_items + [
+            {"url": reverse("learning_admin:videos"), "label": _("Online learning")},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("export")
