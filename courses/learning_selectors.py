@@ -196,30 +196,5 @@ def course_learners(course: CoursePage, members: QuerySet[Member]) -> QuerySet[C
     )
 
 
-def lesson_completion_rates(course: CoursePage, members: QuerySet[Member]) -> tuple[list[dict], int]:
-    """Per lesson: how many of the learners in scope completed it and the rate; and the number of
-    learners in scope (2 queries)."""
-    learners = CourseLearner.objects.filter(course=course, member__in=members)
-    learner_count = learners.count()
-    lessons = (
-        Lesson.objects.filter(course=course)
-        .order_by("sort_order", "pk")
-        .annotate(
-            completed=Count(
-                "completions",
-                filter=Q(completions__member__in=learners.values("member_id")),
-            )
-        )
-    )
-    return [
-        {
-            "lesson": lesson,
-            "completed": lesson.completed,
-            "rate": round(100 * lesson.completed / learner_count) if learner_count else 0,
-        }
-        for lesson in lessons
-    ], learner_count
-
-
 def course_completed_count(course: CoursePage, members: QuerySet[Member]) -> int:
     return CourseLearner.objects.filter(course=course, member__in=members, completed_at__isnull=False).count()
