@@ -123,6 +123,8 @@ def progress_of(
     member: Member, courses: list[CoursePage], learners: dict[int, CourseLearner]
 ) -> list[CourseProgress]:
     """Progress of the member in these courses (4 queries at most, whatever their number)."""
+    if not courses:  # nothing to ask: building the empty queries cost home ~1 ms per visit
+        return []
     course_ids = [course.pk for course in courses]
     lessons = list(
         Lesson.objects.filter(course_id__in=course_ids)
