@@ -9,7 +9,7 @@ one mark per marker and essay.
 import random
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -185,6 +185,35 @@ def attempt_start(*, user, paper: Paper) -> tuple[Attempt, bool]:
     return attempt, True
 
 
+# Each question's own type's row, joined in the same query as its slot (polymorphic's
+# `get_real_instance` costs two more queries per question).
+_QUESTION_CHILDREN = tuple(cls._meta.model_name for cls in QUESTION_TYPES.values())
+
+
+def _real_question(question: Question) -> Question:
+    """The question as its own type, from the rows joined by `_slots_with_questions` (no query)."""
+    for child in _QUESTION_CHILDREN:
+        try:
+            return getattr(question, child)
+        except ObjectDoesNotExist:
+            continue
+    return question.get_real_instance()
+
+
+def _slots_with_questions(user, attempt_id: int):
+    """The member's attempt's slots, each with its question as its own type, and the attempt (with its
+    paper) locked, in one query: a save and the submission of one attempt take turns on the attempt's
+    row. Empty when the attempt is not the member's."""
+    if not user.is_authenticated:
+        return AttemptQuestion.objects.none()
+    return (
+        AttemptQuestion.objects.select_for_update(of=("attempt",))
+        .select_related("attempt__paper", *(f"question__{child}" for child in _QUESTION_CHILDREN))
+        .filter(attempt_id=attempt_id, attempt__member__user_id=user.pk)
+        .order_by("position")
+    )
+
+
 def _member_attempt_for_update(user, attempt_id: int) -> Attempt:
     """The member's own attempt, locked (saves and the submission of one attempt take turns)."""
     attempt = (
@@ -222,31 +251,33 @@ def _stored_value(slot: AttemptQuestion, question: Question, value):
 
 
 def attempt_save_answer(*, user, attempt_id: int, position: int, value) -> AttemptQuestion:
-    """Save one answer. Refused after the deadline (the attempt is then submitted as it stood)."""
+    """Save one answer. Refused after the deadline (the attempt is then submitted as it stood).
+
+    Two round trips besides the transaction: one locked read of the slot with its attempt, paper and
+    question (as its own type), and the answer's update; a position the attempt lacks costs one more
+    read (of the attempt alone), to tell it from an attempt that is not the member's."""
     with transaction.atomic():
-        attempt = _member_attempt_for_update(user, attempt_id)
+        slot = _slots_with_questions(user, attempt_id).filter(position=position).first()
+        attempt = slot.attempt if slot is not None else _member_attempt_for_update(user, attempt_id)
         late = attempt.is_open and attempt.deadline is not None and timezone.now() >= attempt.deadline
         if late:
             _finish(attempt, auto=True)  # committed; this answer is refused below
         else:
-            slot = _answer_write(attempt, position, value)
+            slot = _answer_write(attempt, slot, position, value)
     if late:
         raise QuizRefused("time_up", _("Time is up: answers are no longer accepted."))
     slot.attempt = attempt
     return slot
 
 
-def _answer_write(attempt: Attempt, position: int, value) -> AttemptQuestion:
+def _answer_write(attempt: Attempt, slot: AttemptQuestion | None, position: int, value) -> AttemptQuestion:
     if not attempt.is_open:
         if attempt.auto_submitted:
             raise QuizRefused("time_up", _("Time is up: answers are no longer accepted."))
         raise QuizRefused("submitted", _("This attempt has been submitted."))
-    slot = (
-        AttemptQuestion.objects.select_related("question").filter(attempt=attempt, position=position).first()
-    )
     if slot is None:
         raise QuizRefused("no_question", _("This attempt has no question %(n)s.") % {"n": position})
-    question = slot.question.get_real_instance()
+    question = _real_question(slot.question)
     try:
         slot.response = question.clean_response(_stored_value(slot, question, value))
     except QuizRefused:
@@ -259,11 +290,14 @@ def _answer_write(attempt: Attempt, position: int, value) -> AttemptQuestion:
 
 
 def attempt_submit(*, user, attempt_id: int) -> Attempt:
+    """Submit and mark. Three round trips besides the transaction: the slots with their questions and
+    the locked attempt in one read, the marks in one bulk update, the attempt's result."""
     with transaction.atomic():
-        attempt = _member_attempt_for_update(user, attempt_id)
+        slots = list(_slots_with_questions(user, attempt_id))
+        attempt = slots[0].attempt if slots else _member_attempt_for_update(user, attempt_id)
         if attempt.is_open:
             late = attempt.deadline is not None and timezone.now() >= attempt.deadline
-            _finish(attempt, auto=late)
+            _finish(attempt, auto=late, slots=slots or None)
     return attempt
 
 
@@ -296,13 +330,18 @@ def attempts_expire(batch: int = 500) -> int:
             return done
 
 
-def _finish(attempt: Attempt, *, auto: bool) -> None:
-    """Submit a locked, open attempt: mark what a machine can, queue essays, release if nothing is left."""
+def _finish(attempt: Attempt, *, auto: bool, slots: list[AttemptQuestion] | None = None) -> None:
+    """Submit a locked, open attempt: mark what a machine can, queue essays, release if nothing is left.
+    `slots`: the attempt's slots already read with their questions (`_slots_with_questions`)."""
     now = timezone.now()
-    slots = list(AttemptQuestion.objects.filter(attempt=attempt))
-    questions = Question.objects.in_bulk({slot.question_id for slot in slots})
+    if slots is None:
+        slots = list(
+            AttemptQuestion.objects.filter(attempt=attempt)
+            .select_related(*(f"question__{child}" for child in _QUESTION_CHILDREN))
+            .order_by()
+        )
     for slot in slots:
-        fraction = questions[slot.question_id].fraction(slot.response)
+        fraction = _real_question(slot.question).fraction(slot.response)
         slot.fraction = fraction
         slot.score = None if fraction is None else (slot.points * fraction).quantize(Decimal("0.01"))
         slot.needs_marking = fraction is None
