@@ -456,6 +456,8 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: dict = {"name": "checkin_burst", "members": members, "concurrency": CONCURRENCY}
+    if os.environ.get("BENCH_ONE_HOP"):
+        results["server"] = "one-hop sync middleware chain (experiment, bench/floor_app.py)"
     rows: list[tuple[str, object]] = []
     failures: list[str] = []
     figs = {}
@@ -520,6 +522,7 @@ def main() -> int:
         srv = Server(bench_url, port, Path(f"/tmp/{BENCH_DB}-uvicorn.log"))
         workers = srv.warm()
         rows.append(("workers answering", ", ".join(sorted(workers))))
+        results["load_before"] = round(os.getloadavg()[0], 2)  # the machine is shared: say how busy
 
         def code():
             return qr.code_for(lecture.pk)
@@ -574,6 +577,9 @@ def main() -> int:
         for key, path in PAGES.items():
             page_answers[key] = timed(key, f"GET {path}", [[page(p, path)] for p in chosen])
         timed("healthz_after", "GET /healthz/ (again)", healthz)
+        results["load_after"] = round(os.getloadavg()[0], 2)
+        load = f"{results['load_before']} before, {results['load_after']} after"
+        rows.append(("load average (1 min)", load))
 
         failures += check_scans(lecture, people, scan_answers, warm_people)
         start, end = year_bounds(timezone.localdate().year)
