@@ -182,9 +182,12 @@ class BankList(StaffView):
         page = Paginator(questions.non_polymorphic().order_by("category", "id"), 50).get_page(
             self.request.GET.get("page")
         )
+        user = self.request.user
         return {
             **super().get_context_data(**kwargs),
             "page": page,
+            # The questions of the page the user may edit (township staff read the county bank only).
+            "editable": {q.pk for q in page if selectors.can_edit_bank(user, q.school)},
             "categories": Category.objects.all(),
             "types": [(code, cls.type_label) for code, cls in QUESTION_TYPES.items()],
             "category": category,
