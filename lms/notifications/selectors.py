@@ -1,13 +1,21 @@
 """Reads about reminders: a person's own notifications (never anyone else's), the unread count for the
-bell, and the choices their preferences page shows."""
+bell, the choices their preferences page shows, and (for staff) the deliveries that did not reach
+people."""
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from lms.notifications.models import URGENT_KINDS, Notification, NotificationKind, NotificationPreference
-from lms.notifications.services import phones_of, user_language
+from lms.notifications.models import (
+    URGENT_KINDS,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from lms.notifications.services import claim_timeout, phones_of, user_language
 from lms.notifications.texts import Text, render
 
 
@@ -62,4 +70,17 @@ def preference_choices(user) -> PreferenceChoices:
         has_email=has_email,
         has_phone=has_phone,
         stored=True,
+    )
+
+
+def deliveries_undelivered(now=None) -> QuerySet[Delivery]:
+    """E-mail and SMS that did not reach people: failed after NOTIFICATIONS_MAX_ATTEMPTS, or still
+    `sending` past NOTIFICATIONS_CLAIM_TIMEOUT (until the next sweep returns them), newest first, with
+    their person and notification (one query however many)."""
+    now = now or timezone.now()
+    stuck = Q(status=DeliveryStatus.SENDING, claimed_at__lte=now - claim_timeout())
+    return (
+        Delivery.objects.filter(Q(status=DeliveryStatus.FAILED) | stuck)
+        .select_related("notification__user")
+        .order_by("-due_at", "-id")
     )

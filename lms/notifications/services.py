@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
@@ -56,6 +56,7 @@ from lms.notifications.models import (
 )
 from lms.notifications.texts import render
 from lms.people.models import Member, Teacher
+from lms.people.selectors import is_org_dept
 
 logger = logging.getLogger(__name__)
 
@@ -355,3 +356,19 @@ def deliveries_reclaim(*, now: datetime | None = None) -> int:
     if returned:
         logger.warning("%s notification deliveries were stuck while sending and are returned.", returned)
     return returned
+
+
+def delivery_retry(*, actor, delivery_id: int, now: datetime | None = None) -> Delivery:
+    """Staff send a failed delivery again (the gateway is fixed): pending, due now (or when the quiet
+    hours end), its attempts counted afresh. Only the organization department; only a failed one."""
+    if not is_org_dept(actor):
+        raise PermissionDenied
+    now = now or timezone.now()
+    retried = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.PENDING, attempts=0, due_at=quiet.next_allowed(now), claimed_at=None
+    )
+    if not retried:
+        raise ValidationError(_("Only a failed delivery can be sent again."), code="not_failed")
+    logger.info("Notification delivery %s sent again by %s", delivery_id, actor.pk)
+    transaction.on_commit(enqueue_sending)
+    return Delivery.objects.get(pk=delivery_id)
