@@ -14,22 +14,25 @@ one read, one write) and no transaction of its own (`viewing_heartbeat`).
 """
 
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BinaryField, Exists, F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lms.attendance.models import ATTENDED_STATUSES, AttendanceRecord, OnlineStudy
+from lms.attendance.models import ATTENDED_STATUSES, OnlineStudy
 from lms.attendance.services import attendance_credit_replay
 from lms.learning import selectors, watched
 from lms.learning.models import DEFAULT_SHARE, StudyContent, StudyRule, Viewing, WatchProgress
 from lms.people.models import Member
 from lms.people.selectors import is_org_dept, member_profile
+from lms.scheduling.models import PUBLIC_STATUSES, Session
 from lms.vod.models import Video, VideoStatus
 
 MAX_RATE = 1.5  # fastest playback that still counts
@@ -126,40 +129,32 @@ def viewing_heartbeat(
     make-up (`_beat_state`). One write (`_beat_write`) then moves the viewing on only if it is still
     the version read (same token, same count of heartbeats) and, in the same statement or transaction,
     writes progress and online study. If another heartbeat of the member was written in between, the
-    write does nothing and this one is decided again on what that one wrote: a burst of the same
-    heartbeat credits once, and each member's heartbeats are taken one after the other."""
+    write does nothing and this one is decided again on what that one wrote, now with the viewing row
+    locked from the read to the write: a burst of the same heartbeat credits once, and each member's
+    heartbeats are taken one after the other."""
     now = now or timezone.now()
     member_id, video_id, token = _read_token(viewing_id)
     member = member_profile(user)
     if member is None or member.pk != member_id:
         raise PermissionDenied(_("This viewing is not yours."))
     year = timezone.localdate(now).year
-    for _attempt in range(HEARTBEAT_ATTEMPTS):
-        state = _beat_state(member, video_id, year, now)
-        if state is None or state.token != token or state.video_id != video_id:
-            raise _refusal(video_id)
-        video = state.video
-        if video.status != VideoStatus.READY:
-            raise HeartbeatRefused("gone", _("This video is no longer available."))
-        seconds = watched.length_seconds(video.duration)
-        reported = _clean_intervals(intervals, seconds)
-        if position is not None:
-            try:
-                position = min(max(float(position), 0.0), float(video.duration))
-            except (TypeError, ValueError):
-                raise HeartbeatRefused(
-                    "bad_position", _("The position is not a number of seconds.")
-                ) from None
-        beat = _decide(state, reported, position, seconds, year, now)
-        if _beat_write(state, beat, now):
-            break
+    for attempt in range(HEARTBEAT_ATTEMPTS):
+        # Overtaken once: from then on the viewing row is locked from the read to the write.
+        locked = attempt > 0 and connection.features.has_select_for_update
+        with transaction.atomic() if locked else nullcontext():
+            state, beat, seconds = _beat_take(member, year, now, token, video_id, intervals, position, locked)
+            if _beat_write(state, beat, now):
+                break
     else:
         raise HeartbeatBusy
     made_up = False
-    if state.owed and beat.progress.completed_at is not None:
+    if state.owed and beat.completed:
         made_up = (
             attendance_credit_replay(
-                session=video.session, member=member, minutes=beat.progress.watched_seconds // 60, now=now
+                session=Session.objects.get(pk=state.video_session_id),
+                member=member,
+                minutes=beat.progress.watched_seconds // 60,
+                now=now,
             )
             is not None
         )
@@ -168,10 +163,28 @@ def viewing_heartbeat(
         credited_seconds=max(beat.credited, 0),
         watched_seconds=progress.watched_seconds,
         share=min(progress.watched_seconds / seconds, 1.0) if seconds else 0.0,
-        completed=progress.completed_at is not None,
+        completed=beat.completed,
         made_up=made_up,
         refused_seconds=round(max(beat.refused, 0.0), 1),
     )
+
+
+def _beat_take(member, year, now, token, video_id, intervals, position, locked):
+    """Read the state (`_beat_state`), refuse what cannot be taken, and decide the heartbeat."""
+    state = _beat_state(member, year, now, lock=locked)
+    if state is None or state.token != token or state.video_id != video_id:
+        raise _refusal(video_id)
+    if state.video_status != VideoStatus.READY:
+        raise HeartbeatRefused("gone", _("This video is no longer available."))
+    duration = state.video_duration or 0
+    seconds = watched.length_seconds(duration)
+    reported = _clean_intervals(intervals, seconds)
+    if position is not None:
+        try:
+            position = min(max(float(position), 0.0), float(duration))
+        except (TypeError, ValueError):
+            raise HeartbeatRefused("bad_position", _("The position is not a number of seconds.")) from None
+    return state, _decide(state, reported, position, seconds, year, now), seconds
 
 
 def _refusal(video_id: int) -> HeartbeatRefused:
@@ -184,49 +197,59 @@ def _refusal(video_id: int) -> HeartbeatRefused:
     )
 
 
-def _beat_state(member: Member, video_id: int, year: int, now: datetime) -> Viewing | None:
-    """The member's viewing with its video and, as of the same moment, everything a heartbeat decides
-    on, in one query: their progress on the video (`p_*`), their online study of it this year and the
-    minutes of their other online study this year (`s_*`), the year's rule for their category (`rule_*`,
-    None without one) and whether the video is owed as make-up or its session already credited."""
-    progress = WatchProgress.objects.filter(member_id=member.pk, video_id=OuterRef("video_id"))
-    study = OnlineStudy.objects.filter(member_id=member.pk, year=year)
-    rule = StudyRule.objects.filter(year=year, category=member.category)
-    marked = StudyRule.marked_videos.through.objects.filter(
-        studyrule__year=year, studyrule__category=member.category, video_id=OuterRef("video_id")
-    )
-    attended = AttendanceRecord.objects.filter(
-        session_id=OuterRef("video__session_id"), member_id=member.pk, status__in=ATTENDED_STATUSES
-    )
-    others = (
-        study.exclude(video_id=OuterRef("video_id"))
-        .values("member_id")
-        .annotate(total=Sum("minutes"))
-        .values("total")
-    )
-    return (
-        Viewing.objects.filter(member_id=member.pk)
-        .select_related("video")
-        .annotate(
-            p_watched=Subquery(progress.values("watched")[:1], output_field=BinaryField()),
-            p_position=Subquery(progress.values("position")[:1]),
-            p_completed_at=Subquery(progress.values("completed_at")[:1]),
-            s_seconds=Subquery(study.filter(video_id=OuterRef("video_id")).values("seconds")[:1]),
-            s_others=Subquery(others, output_field=IntegerField()),
-            rule_content=Subquery(rule.values("content")[:1]),
-            rule_share=Subquery(rule.values("share")[:1]),
-            rule_cap=Subquery(rule.values("cap_hours")[:1]),
-            rule_marked=Exists(marked),
-            owed=Exists(selectors.makeup_owed(member, now).filter(pk=OuterRef("video_id"))),
-            attended=Exists(attended),
+# The member's viewing with, as of the same moment, everything a heartbeat decides on: its video,
+# their progress on it (p_*), their online study of it this year and the minutes of their other online
+# study this year (s_*), the year's rule for their category (rule_*, NULL without one), whether the
+# video is owed as make-up (`selectors.makeup_owed`) and whether its session already credits them.
+# Raw SQL: built by the ORM, this query cost more Python than the rest of the request together.
+BEAT_STATE_SQL = """
+SELECT v.id, v.member_id, v.video_id, v.token, v.started_at, v.last_beat_at, v.beats,
+    vid.status AS video_status, vid.duration AS video_duration, vid.session_id AS video_session_id,
+    p.watched AS p_watched, p.position AS p_position, p.completed_at IS NOT NULL AS p_completed,
+    s.seconds AS s_seconds,
+    (SELECT SUM(o.minutes) FROM attendance_onlinestudy o
+        WHERE o.member_id = v.member_id AND o.year = %s AND o.video_id <> v.video_id) AS s_others,
+    r.content AS rule_content, r.share AS rule_share, r.cap_hours AS rule_cap,
+    EXISTS (SELECT 1 FROM learning_studyrule_marked_videos m
+        WHERE m.studyrule_id = r.id AND m.video_id = v.video_id) AS rule_marked,
+    vid.session_id IS NOT NULL AND vid.status = %s AND EXISTS (
+        SELECT 1 FROM scheduling_session se
+        JOIN scheduling_trainingclass tc ON tc.id = se.training_class_id
+        WHERE se.id = vid.session_id AND se.ends_at <= %s AND tc.status IN (%s, %s, %s) AND (
+            EXISTS (SELECT 1 FROM attendance_attendancerecord a
+                WHERE a.session_id = se.id AND a.member_id = v.member_id AND a.status IN (%s, %s))
+            OR (%s AND tc.school_id = %s AND NOT EXISTS (SELECT 1 FROM attendance_attendancerecord a
+                WHERE a.session_id = se.id AND a.member_id = v.member_id AND a.status IN (%s, %s, %s)))
         )
-        .first()
-    )
+    ) AS owed,
+    vid.session_id IS NOT NULL AND EXISTS (SELECT 1 FROM attendance_attendancerecord a
+        WHERE a.session_id = vid.session_id AND a.member_id = v.member_id
+        AND a.status IN (%s, %s, %s)) AS attended
+FROM learning_viewing v
+JOIN vod_video vid ON vid.id = v.video_id
+LEFT JOIN learning_watchprogress p ON p.member_id = v.member_id AND p.video_id = v.video_id
+LEFT JOIN attendance_onlinestudy s ON s.member_id = v.member_id AND s.video_id = v.video_id AND s.year = %s
+LEFT JOIN learning_studyrule r ON r.year = %s AND r.category = %s
+WHERE v.member_id = %s
+"""
+
+BEAT_STATE_LOCKED_SQL = BEAT_STATE_SQL + " FOR UPDATE OF v"
+
+
+def _beat_state(member: Member, year: int, now: datetime, lock: bool = False) -> Viewing | None:
+    """The member's viewing and what the heartbeat decides on (`BEAT_STATE_SQL`), in one query; with
+    `lock`, the viewing row stays locked until the transaction ends."""
+    township = member.branch.township_id if member.is_migrant else None
+    params = [year, VideoStatus.READY, now, *PUBLIC_STATUSES, *selectors.MISSED_STATUSES]
+    params += [member.is_migrant, township, *ATTENDED_STATUSES, *ATTENDED_STATUSES]
+    params += [year, year, member.category, member.pk]
+    return next(iter(Viewing.objects.raw(BEAT_STATE_LOCKED_SQL if lock else BEAT_STATE_SQL, params)), None)
 
 
 @dataclass
 class _Beat:
-    progress: WatchProgress  # as it is to be written
+    progress: WatchProgress  # as it is to be written (completed_at only if completed now)
+    completed: bool  # before or by this heartbeat
     credited: int  # seconds new to the member's set
     refused: float
     study: OnlineStudy | None  # online study to write, if the new seconds count as such
@@ -234,7 +257,6 @@ class _Beat:
 
 def _decide(state: Viewing, reported, position, seconds: int, year: int, now: datetime) -> _Beat:
     """What the heartbeat does to the state read: no database."""
-    video = state.video
     elapsed = max((now - state.last_beat_at).total_seconds(), 0.0)
     played = watched.clip_to(reported, elapsed * MAX_RATE + SLACK_SECONDS)
     refused = sum(e - s for s, e in reported) - sum(e - s for s, e in played)
@@ -244,34 +266,40 @@ def _decide(state: Viewing, reported, position, seconds: int, year: int, now: da
     share = state.rule_share or DEFAULT_SHARE
     progress = WatchProgress(
         member_id=state.member_id,
-        video=video,
+        video_id=state.video_id,
         watched=watched.to_bytes(new, seconds),
         watched_seconds=watched.count(new),
         position=position if position is not None else (state.p_position or 0.0),
-        completed_at=state.p_completed_at,
         last_watched_at=now,
     )
-    if progress.completed_at is None and progress.watched_seconds * 100 >= share * seconds:
-        progress.completed_at = now
+    completed = bool(state.p_completed)
+    if not completed and progress.watched_seconds * 100 >= share * seconds:
+        progress.completed_at, completed = now, True
     study = None
-    if credited and not state.owed and not state.attended and _counts(state, video):
+    if credited and not state.owed and not state.attended and _counts(state):
         total = (state.s_seconds or 0) + credited
         minutes = total // 60
         if state.rule_cap is not None:
-            minutes = max(min(minutes, int(state.rule_cap * 60) - (state.s_others or 0)), 0)
+            cap = int(Decimal(str(state.rule_cap)) * 60)
+            minutes = max(min(minutes, cap - (state.s_others or 0)), 0)
         study = OnlineStudy(
-            member_id=state.member_id, video=video, year=year, seconds=total, minutes=minutes, updated_at=now
+            member_id=state.member_id,
+            video_id=state.video_id,
+            year=year,
+            seconds=total,
+            minutes=minutes,
+            updated_at=now,
         )
-    return _Beat(progress=progress, credited=credited, refused=refused, study=study)
+    return _Beat(progress=progress, completed=completed, credited=credited, refused=refused, study=study)
 
 
-def _counts(state: Viewing, video: Video) -> bool:
+def _counts(state: Viewing) -> bool:
     """Whether the year's rule counts this video as online study (`selectors.rule_counts_video`)."""
     content = state.rule_content or StudyContent.ALL
     if content == StudyContent.ALL:
         return True
     if content == StudyContent.RECORDINGS:
-        return video.session_id is not None
+        return state.video_session_id is not None
     return bool(state.rule_marked)
 
 
@@ -292,11 +320,12 @@ def _beat_write(state: Viewing, beat: _Beat, now: datetime) -> bool:
         )
         if not moved:
             return False
+        completed_now = beat.progress.completed_at is not None
         WatchProgress.objects.bulk_create(
             [beat.progress],
             update_conflicts=True,
             unique_fields=["member", "video"],
-            update_fields=PROGRESS_FIELDS,
+            update_fields=[f for f in PROGRESS_FIELDS if f != "completed_at" or completed_now],
         )
         if beat.study is not None:
             OnlineStudy.objects.bulk_create(
@@ -322,7 +351,8 @@ WITH moved AS (
     SELECT %s, %s, %s, %s, %s, %s, %s FROM moved
     ON CONFLICT (member_id, video_id) DO UPDATE SET
         watched = EXCLUDED.watched, watched_seconds = EXCLUDED.watched_seconds,
-        position = EXCLUDED.position, completed_at = EXCLUDED.completed_at,
+        position = EXCLUDED.position,
+        completed_at = COALESCE(learning_watchprogress.completed_at, EXCLUDED.completed_at),
         last_watched_at = EXCLUDED.last_watched_at
 ), study AS (
     INSERT INTO attendance_onlinestudy (member_id, video_id, year, seconds, minutes, updated_at)
