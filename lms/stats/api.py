@@ -2,9 +2,11 @@
 dashboard's scopes: the organization department the county, city-school staff their townships,
 township staff their township; another place is a 404, members and teachers get 403."""
 
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from lms.people.api import Message
 from lms.stats import selectors
@@ -88,6 +90,9 @@ class StatsOut(Schema):
     participation: list[ParticipationOut]
     participation_total: ParticipationOut
     teachers: TeachersOut | None
+    refreshed_at: datetime | None = Field(
+        None, description="When the attendance figures (coverage, months, participation) were last summed"
+    )
 
 
 def _payload(dash: selectors.Dashboard) -> dict:
@@ -122,6 +127,7 @@ def _payload(dash: selectors.Dashboard) -> dict:
         "participation": [row.as_dict() for row in dash.participation],
         "participation_total": dash.participation_total.as_dict(),
         "teachers": teachers,
+        "refreshed_at": dash.refreshed_at,
     }
 
 

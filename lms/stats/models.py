@@ -162,7 +162,17 @@ class MemberMonthHours(models.Model):
                 violation_error_message=_("A part of the hours cannot exceed the whole."),
             ),
         ]
-        indexes = [models.Index(fields=["year", "member"], name="stats_month_hours_by_year")]
+        # A year's rows in member and month order: the sums per member and the months line's running
+        # sum read them in that order without sorting (a sort of a year's rows spilled to disk).
+        indexes = [
+            models.Index(fields=["year", "member", "month"], name="stats_month_hours_by_year"),
+            # the five-year rotation: one probe per member, answered from this index alone
+            models.Index(
+                fields=["member", "year"],
+                condition=Q(attended_sessions__gt=0),
+                name="stats_month_hours_attended",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.member_id} {self.year}-{self.month:02d}"

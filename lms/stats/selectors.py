@@ -310,7 +310,6 @@ def coverage(place: Place, year: int, ensure: bool = True) -> tuple[list[Coverag
     rules = hours.requirement_rules(year)
     required = [c for c, rule in rules.items() if rule.hours > 0]
     met = Q(category__in=required, pk__in=members_meeting_requirement(year, rules))
-    cadre = Q(category=MemberCategory.VILLAGE_CADRE)
     rotated = Exists(
         MonthHours.objects.filter(
             member_id=OuterRef("pk"),
@@ -322,23 +321,30 @@ def coverage(place: Place, year: int, ensure: bool = True) -> tuple[list[Coverag
     group, units = (
         _child_units(place) if place.level != BRANCH else ("branch_id", [(place.branch.pk, place.title)])
     )
+    # Grouped by unit and category, so who met the requirement is one hashed set for the query (the
+    # cadres are one of the categories), not one per count.
     counts = (
         place.members()
         .order_by()
-        .values(group)
-        .annotate(
-            members=Count("pk"),
-            required=Count("pk", filter=Q(category__in=required)),
-            met=Count("pk", filter=met),
-            cadres=Count("pk", filter=cadre & Q(category__in=required)),
-            cadres_met=Count("pk", filter=cadre & met),
-            rotated=Count("pk", filter=rotated),
-        )
+        .values(group, "category")
+        .annotate(members=Count("pk"), met=Count("pk", filter=met), rotated=Count("pk", filter=rotated))
     )
     rows = {key: Coverage(key, title) for key, title in units}
     total = Coverage(None, place.title)
     for counted in counts:
-        row = Coverage(counted[group], "", **{k: v for k, v in counted.items() if k != group})
+        category, members, met_here = counted["category"], counted["members"], counted["met"]
+        applies = category in required
+        cadres = category == MemberCategory.VILLAGE_CADRE and applies
+        row = Coverage(
+            counted[group],
+            "",
+            members=members,
+            required=members if applies else 0,
+            met=met_here,
+            cadres=members if cadres else 0,
+            cadres_met=met_here if category == MemberCategory.VILLAGE_CADRE else 0,
+            rotated=counted["rotated"],
+        )
         if counted[group] in rows:
             rows[counted[group]].add(row)
         total.add(row)

@@ -217,7 +217,10 @@ def figures_refresh(*, year: int) -> FiguresRefresh:
             # Only Django's compiled SQL and our own column names go into the text; values are parameters.
             cursor.execute(
                 f"INSERT INTO {table} (member_id, year, month, {columns}, online_minutes) "  # noqa: S608
-                f"SELECT q.member_id, %s, q.month, {picked}, 0 FROM ({sums_sql}) q",
+                # in the order of the year's index (year, member, month), so reading a year's rows
+                # in that order touches each page once
+                f"SELECT q.member_id, %s, q.month, {picked}, 0 FROM ({sums_sql}) q "
+                "ORDER BY q.member_id, q.month",
                 (year, *sums_params),
             )
             cursor.execute(

@@ -1,10 +1,12 @@
 """The dashboard pages, drill-down, the staff ledger, the XLSX and the API: who sees what."""
 
 import io
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from lms.stats.models import FiguresRefresh
 from tests.stats.conftest import YEAR
 
 
@@ -96,3 +98,5 @@ def test_api_scopes(client, known, user, url, status):
         assert body["level"] == "county" and body["coverage_total"]["met"] == 2
         assert [m["met"] for m in body["months"]][2:5] == [1, 1, 2]
         assert body["teachers"] is not None
+        stamp = FiguresRefresh.objects.get(year=YEAR).refreshed_at
+        assert abs(datetime.fromisoformat(body["refreshed_at"]) - stamp) < timedelta(milliseconds=1)
