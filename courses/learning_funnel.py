@@ -8,22 +8,22 @@ For each lesson, in the course's order:
 - **completed in order**: learners who completed this lesson and every one before it: the funnel
   proper, which can only fall from one lesson to the next.
 
-Five queries whatever the number of learners or lessons (and the user's roles and scope, read by
-`members_for_user` and `videos_for_staff`): the lessons; the learners with the lesson they opened
-last; their completions; the course's videos they watched; the course's videos the user manages (for
-the per-video drop-off curve's link). The per-learner work is done in Python over
-(member, lesson) pairs streamed from the database."""
+Four queries whatever the number of learners or lessons (and the user's roles and scope, read by
+`members_for_user` and `videos_for_staff`): the lessons; the learners grouped in the database by how
+far they got and how many lessons they completed in a row (at most (lessons + 1)² rows, however many
+learners); completions per lesson; the course's videos the user manages (for the per-video drop-off
+curve's link). Lessons are placed by their order (`sort_order`, which the editor's inline panel
+numbers 0, 1, 2, …)."""
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 
 from courses.learning_models import CourseLearner, Lesson, LessonCompletion
 from courses.models import CoursePage
 from lms.people.models import Member
-
-STREAM_CHUNK = 5000
 
 
 @dataclass
@@ -77,43 +77,62 @@ def course_funnel(course: CoursePage, members: QuerySet[Member], user=None) -> C
     from lms.vod.selectors import videos_for_staff
 
     lessons = list(Lesson.objects.filter(course=course).order_by("sort_order", "pk"))
-    position = {lesson.pk: index for index, lesson in enumerate(lessons)}
-    video_positions: dict[int, list[int]] = {}
+    first_at: dict[int | None, int] = {}  # sort_order → the first / last lesson index with it
+    last_at: dict[int | None, int] = {}
     for index, lesson in enumerate(lessons):
-        if lesson.video_id:
-            video_positions.setdefault(lesson.video_id, []).append(index)
+        first_at.setdefault(lesson.sort_order, index)
+        last_at[lesson.sort_order] = index
 
     learners = CourseLearner.objects.filter(course=course, member__in=members.order_by().values("pk"))
-    furthest: dict[int, int] = {}  # member id → furthest lesson index reached
-    for member_id, last_lesson_id in learners.values_list("member_id", "last_lesson_id").iterator(
-        chunk_size=STREAM_CHUNK
-    ):
-        furthest[member_id] = position.get(last_lesson_id, 0)
-    learner_ids = learners.order_by().values("member_id")
+    course_lessons = Lesson.objects.filter(course_id=course.pk, sort_order__isnull=False)
+    completed_by_learner = LessonCompletion.objects.filter(
+        member_id=OuterRef(OuterRef("member_id")), lesson_id=OuterRef("pk")
+    )
+    watched_by_learner = WatchProgress.objects.filter(
+        member_id=OuterRef(OuterRef("member_id")), video_id=OuterRef("video_id"), watched_seconds__gt=0
+    )
 
-    done: dict[int, set[int]] = {}
-    completed = [0] * len(lessons)
-    pairs = LessonCompletion.objects.filter(lesson__course=course, member_id__in=learner_ids)
-    for member_id, lesson_id in pairs.values_list("member_id", "lesson_id").iterator(chunk_size=STREAM_CHUNK):
-        index = position.get(lesson_id)
-        if index is None or member_id not in furthest:
-            continue
-        done.setdefault(member_id, set()).add(index)
-        completed[index] += 1
-        furthest[member_id] = max(furthest[member_id], index)
+    def latest(condition):
+        return Subquery(course_lessons.filter(condition).order_by("-sort_order").values("sort_order")[:1])
 
-    # Both by a join on the course's lessons, so their number is the same with or without videos.
-    watched = (
-        WatchProgress.objects.filter(
-            video__lessons__course=course, member_id__in=learner_ids, watched_seconds__gt=0
+    # Per learner: the furthest lesson (by its order) opened last, completed or watched; and the first
+    # lesson not completed (none: all completed). Grouped by both in the database, so the answer has
+    # at most (lessons + 1)² rows whatever the number of learners.
+    grouped = (
+        learners.annotate(
+            furthest=Greatest(
+                Coalesce("last_lesson__sort_order", Value(-1)),
+                Coalesce(latest(Exists(completed_by_learner)), Value(-1)),
+                Coalesce(latest(Exists(watched_by_learner)), Value(-1)),
+            ),
+            first_missing=Subquery(
+                course_lessons.filter(~Exists(completed_by_learner))
+                .order_by("sort_order")
+                .values("sort_order")[:1]
+            ),
         )
         .order_by()
-        .values_list("member_id", "video_id")
-        .distinct()
+        .values("furthest", "first_missing")
+        .annotate(learners=Count("pk"))
     )
-    for member_id, video_id in watched.iterator(chunk_size=STREAM_CHUNK):
-        if member_id in furthest and video_id in video_positions:
-            furthest[member_id] = max(furthest[member_id], max(video_positions[video_id]))
+    reached_at = [0] * (len(lessons) + 1)  # how many learners got exactly this far
+    in_order_at = [0] * (len(lessons) + 1)  # how many completed exactly this many in a row
+    total = 0
+    for row in grouped:
+        total += row["learners"]
+        reached_at[last_at.get(row["furthest"], 0)] += row["learners"]
+        run = len(lessons) if row["first_missing"] is None else first_at.get(row["first_missing"], 0)
+        in_order_at[run] += row["learners"]
+
+    completed = dict(
+        LessonCompletion.objects.filter(
+            lesson__course_id=course.pk, member_id__in=learners.values("member_id")
+        )
+        .order_by()
+        .values("lesson_id")
+        .annotate(n=Count("pk"))
+        .values_list("lesson_id", "n")
+    )
     managed = (
         set(
             videos_for_staff(user)
@@ -126,18 +145,6 @@ def course_funnel(course: CoursePage, members: QuerySet[Member], user=None) -> C
         else set()
     )
 
-    reached_at = [0] * (len(lessons) + 1)  # how many learners got exactly this far
-    for index in furthest.values():
-        reached_at[index] += 1
-    in_order_at = [0] * (len(lessons) + 1)  # how many learners completed exactly this many in a row
-    for member_id in furthest:
-        indices = done.get(member_id, set())
-        run = 0
-        while run in indices:
-            run += 1
-        in_order_at[run] += 1
-
-    total = len(furthest)
     steps = []
     reached_from = total
     in_order_from = total
@@ -148,7 +155,7 @@ def course_funnel(course: CoursePage, members: QuerySet[Member], user=None) -> C
                 position=index + 1,
                 lesson=lesson,
                 reached=reached_from,
-                completed=completed[index],
+                completed=completed.get(lesson.pk, 0),
                 in_order=in_order_from,
                 learners=total,
                 curve_url=reverse("learning_admin:video", args=[lesson.video_id])

@@ -220,7 +220,7 @@ def test_the_pages_and_the_funnels_queries_do_not_grow_with_learners_or_lessons(
         return len(page_queries), len(funnel_queries)
 
     few = count()
-    assert few[1] == 5 + 3  # five reads, and the user's roles and scope (twice)
+    assert few[1] == 4 + 3  # four reads, and the user's roles and scope (twice)
     for number in range(3, 9):
         video = ready_video(town_course["town_a"], title=f"视频{number}")
         lessons.append(
