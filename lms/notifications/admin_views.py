@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.attendance.admin.reports_common import forbidden
+from lms.attendance.admin.reports_common import ReportBreadcrumbsMixin, forbidden
 from lms.notifications import selectors, services
 from lms.notifications.texts import render
 from lms.people.selectors import is_org_dept
@@ -19,7 +19,7 @@ from lms.people.selectors import is_org_dept
 PAGE_SIZE = 50
 
 
-class UndeliveredView(WagtailAdminTemplateMixin, TemplateView):
+class UndeliveredView(ReportBreadcrumbsMixin, WagtailAdminTemplateMixin, TemplateView):
     template_name = "notifications/admin/undelivered.html"
     page_title = gettext_lazy("Undelivered reminders")
     header_icon = "warning"

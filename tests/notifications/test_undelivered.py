@@ -57,7 +57,10 @@ def test_org_dept_sees_failed_and_stuck_deliveries_and_sends_a_failed_one_again(
     Delivery.objects.filter(pk=sent.pk).update(status=DeliveryStatus.SENT)
     client.force_login(county["org"])
 
-    page = client.get(UNDELIVERED).content.decode()
+    response = client.get(UNDELIVERED)
+    page = response.content.decode()
+    # The header names the page (not only 首页): its own breadcrumb.
+    assert str(response.context["breadcrumbs_items"][-1]["label"]) == "未送达的提醒"
     assert page.count('data-testid="undelivered-row"') == 2
     assert f'data-delivery="{failed.pk}" data-status="failed"' in page
     assert f'data-delivery="{stuck.pk}" data-status="sending"' in page
