@@ -219,6 +219,7 @@ def test_the_pages_and_the_funnels_queries_do_not_grow_with_learners_or_lessons(
             course_funnel(course, members_for_user(staff), staff)
         return len(page_queries), len(funnel_queries)
 
+    count()  # warm-up: caches the admin fills once
     few = count()
     assert few[1] == 4 + 3  # four reads, and the user's roles and scope (twice)
     for number in range(3, 9):
@@ -235,7 +236,10 @@ def test_the_pages_and_the_funnels_queries_do_not_grow_with_learners_or_lessons(
         watch_a_little(town_course["learners"][0], video)
     add_learners(course, lessons, town_course["branch_a"], 30)
     assert course_funnel(course, members_for_user(town_course["staff_a"])).learners == 34
-    assert count() == few
+    many = count()
+    # The page does not grow (asked as no growth, as the other staff pages are: the admin's short-lived
+    # caches may be refilled during the first count on a loaded machine); the funnel exactly the same.
+    assert many[0] <= few[0] and many[1] == few[1], (few, many)
 
 
 def build(user, course, kind) -> tuple[int, ExportJob]:
