@@ -2,6 +2,15 @@ import pytest
 import time_machine
 
 from tests import clock, factories
+from tests.db_template import django_db_setup, drop_template  # noqa: F401 (the fixture overrides pytest-django's)
+
+
+def pytest_sessionstart(session):
+    drop_template(session.config)
+
+
+def pytest_sessionfinish(session):
+    drop_template(session.config)
 
 
 @pytest.fixture(params=list(clock.MOMENTS.values()), ids=list(clock.MOMENTS))

@@ -1,0 +1,165 @@
+"""The test databases on PostgreSQL under pytest-xdist: migrated once, copied for each process.
+
+pytest-django gives each test process (gw0, gw1, ...) its own database and, left alone, runs every
+migration in each of them: about 35 s of CPU per process, repeated by CI's second pass. Here the
+first process to get there migrates `<test name>_tpl` (built under another name and renamed when
+complete, so a process that dies half-way leaves nothing that looks finished) while the others wait
+on a file lock; then each copies it with `CREATE DATABASE ... TEMPLATE`, which takes about a second.
+The controlling process drops the template at the start (a stale one from an interrupted run may
+predate a migration) and at the end of the session.
+
+SQLite, a single process, `--reuse-db` and `--nomigrations` keep pytest-django's own behaviour.
+"""
+
+import fcntl
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def _worker_id(config) -> str | None:
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def _template_name(base_test_name: str) -> str:
+    return f"{base_test_name}_tpl"
+
+
+def _base_test_name(settings_dict: dict, worker: str | None) -> str:
+    name = settings_dict["TEST"].get("NAME") or f"test_{settings_dict['NAME']}"
+    suffix = f"_{worker}" if worker else ""
+    return name[: -len(suffix)] if suffix and name.endswith(suffix) else name
+
+
+def _quote(connection, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _database_exists(connection, name: str) -> bool:
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        return cursor.fetchone() is not None
+
+
+def _drop(connection, name: str) -> None:
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, name)} WITH (FORCE)")
+
+
+@contextmanager
+def _file_lock(name: str):
+    path = Path(tempfile.gettempdir()) / f"{name}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def uses_template(config) -> bool:
+    from django.db import connections
+
+    return (
+        connections["default"].vendor == "postgresql"
+        and not config.getvalue("reuse_db")
+        and not config.getvalue("nomigrations")
+    )
+
+
+def drop_template(config) -> None:
+    """In the controlling process: forget any template (at the start and at the end of the run)."""
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    if _worker_id(config) or not config.pluginmanager.hasplugin("xdist") or not uses_template(config):
+        return
+    connection = connections["default"]
+    base = _base_test_name(connection.settings_dict, None)
+    with config.stash[blocking_manager_key].unblock():
+        for name in (_template_name(base), f"{_template_name(base)}_build"):
+            _drop(connection, name)
+        connection.close()
+
+
+def _build_template(request, connection, template: str) -> None:
+    from django.db import connections
+    from django.test.utils import setup_databases
+
+    worker_name = connection.settings_dict["TEST"]["NAME"]
+    build = f"{template}_build"
+    connection.settings_dict["TEST"]["NAME"] = build
+    verbosity = request.config.option.verbose
+    old = setup_databases(
+        verbosity=verbosity, interactive=False, aliases={"default"}, serialized_aliases=set()
+    )
+    connections.close_all()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {_quote(connection, build)} RENAME TO {_quote(connection, template)}")
+    (_connection, old_name, _destroy) = old[0]
+    connection.settings_dict["NAME"] = old_name
+    connection.settings_dict["TEST"]["NAME"] = worker_name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's fixture, with the template copy above for PostgreSQL test processes."""
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    worker = _worker_id(request.config)
+    # A test with serialized_rollback needs the contents serialized in its own process: none does today.
+    serialized = _get_databases_for_setup(request.session.items)[1]
+    if not worker or serialized or not uses_template(request.config):
+        if not django_db_use_migrations:
+            _disable_migrations()
+        keep = {"keepdb": True} if django_db_keepdb and not django_db_createdb else {}
+        aliases, serialized = _get_databases_for_setup(request.session.items)
+        with django_db_blocker.unblock():
+            config = setup_databases(
+                verbosity=request.config.option.verbose,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized,
+                **keep,
+            )
+        yield
+        if not django_db_keepdb:
+            with django_db_blocker.unblock():
+                teardown_databases(config, verbosity=request.config.option.verbose)
+        return
+
+    connection = connections["default"]
+    worker_name = connection.settings_dict["TEST"].get("NAME") or f"test_{connection.settings_dict['NAME']}"
+    connection.settings_dict["TEST"]["NAME"] = worker_name
+    template = _template_name(_base_test_name(connection.settings_dict, worker))
+    with django_db_blocker.unblock():
+        with _file_lock(template):
+            if not _database_exists(connection, template):
+                _build_template(request, connection, template)
+            _drop(connection, worker_name)
+            copy, source = _quote(connection, worker_name), _quote(connection, template)
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {copy} TEMPLATE {source}")
+        connection.close()
+        original_name = connection.settings_dict["NAME"]
+        connection.settings_dict["NAME"] = worker_name
+        settings.DATABASES["default"]["NAME"] = worker_name
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+        connection.settings_dict["NAME"] = original_name
+        settings.DATABASES["default"]["NAME"] = original_name
+        _drop(connection, worker_name)
