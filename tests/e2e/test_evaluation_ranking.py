@@ -10,27 +10,22 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.test_stats_dashboard import desktop  # noqa: F401 (fixture: a 1300×1000 window)
+from tests.e2e.test_live_room_badges import page_for
 from tests.evaluation.test_ranking_trend import YEAR, lecture, teacher
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_ranking_rows_have_sparklines_with_their_figures_as_text(desktop, live_server, county):  # noqa: F811
+def test_ranking_rows_have_sparklines_with_their_figures_as_text(chromium, live_server, county):
     steady, earlier = teacher(), teacher()
     lecture(county, steady, date(2023, 10, 9), [5, 5, 5, 5, 5, 2])  # 83.3
     lecture(county, steady, date(YEAR, 10, 12), [5, 5, 5, 5, 5, 5])  # 100.0
     lecture(county, earlier, date(2024, 10, 9), [5, 5, 5, 2, 2, 1])  # 50.0
     idle = factories.TeacherFactory()
-    page = desktop
+    page = page_for(chromium, live_server.url, county["org"], viewport={"width": 1300, "height": 1000})
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "org")
-    page.fill("#id_password", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
     page.goto(f"{live_server.url}/admin/evaluation/ranking/?year={YEAR}")
 
     rows = page.get_by_test_id("ranking-row")
@@ -59,3 +54,4 @@ def test_ranking_rows_have_sparklines_with_their_figures_as_text(desktop, live_s
         page.emulate_media(media="print")
         page.screenshot(path=f"{shots}/evaluation-ranking-print.png", full_page=True)
     assert not problems, problems
+    page.context.close()
