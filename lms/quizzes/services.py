@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.people.models import Member
-from lms.people.selectors import member_profile
+from lms.people.selectors import is_org_dept, member_profile
 from lms.quizzes import selectors
 from lms.quizzes.models import (
     CHOICE_TYPES,
@@ -28,6 +28,7 @@ from lms.quizzes.models import (
     Paper,
     PaperStatus,
     Question,
+    YearSetting,
 )
 
 _random = random.SystemRandom()
@@ -83,6 +84,23 @@ def question_edit(*, user, question: Question, **changes) -> Question:
     new.save()
     question.paper_parts.update(question=new)
     return new
+
+
+@transaction.atomic
+def year_setting_set(*, user, year: int, exam_counts_toward_hours: bool, second_marker_for_exams: bool):
+    """The organization department's choices for a year: whether exam sessions count toward the hours
+    (every hours reader follows at once; the dashboards' monthly sums at their next refresh: this year
+    within ten minutes, earlier years overnight) and a second marker for every exam's essays."""
+    if not is_org_dept(user):
+        raise PermissionDenied(_("Only the organization department sets the yearly choices."))
+    setting, _created = YearSetting.objects.update_or_create(
+        year=year,
+        defaults={
+            "exam_counts_toward_hours": exam_counts_toward_hours,
+            "second_marker_for_exams": second_marker_for_exams,
+        },
+    )
+    return setting
 
 
 # --- Attempts -------------------------------------------------------------------------------------

@@ -112,7 +112,8 @@ class PaperList(StaffView):
     def get_context_data(self, **kwargs):
         papers = selectors.papers_for_staff(self.request.user).order_by("-created_at", "-id")
         page = Paginator(papers, 50).get_page(self.request.GET.get("page"))
-        return {**super().get_context_data(**kwargs), "page": page}
+        org_dept = is_org_dept(self.request.user)
+        return {**super().get_context_data(**kwargs), "page": page, "org_dept": org_dept}
 
 
 class PaperEdit(StaffView):

@@ -6,7 +6,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from lms.people.selectors import is_staff_user
-from lms.quizzes import question_views, staff_views
+from lms.quizzes import question_views, staff_views, year_views
 
 app_name = "quizzes_admin"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("bank/", staff_views.BankList.as_view(), name="bank"),
     path("bank/import/", staff_views.BankImport.as_view(), name="import"),
     path("bank/<int:question_id>/", question_views.QuestionEdit.as_view(), name="question"),
+    path("years/", year_views.YearSettings.as_view(), name="years"),
 ]
 
 

@@ -170,3 +170,21 @@ def test_my_hours_page_and_api_mark_the_exam(client, years, year):
     marked = f'data-session="{exam}" data-counts="0"' in page
     assert marked is (year == OFF)
     assert ('data-testid="not-counted-note"' in page) is (year == OFF)
+
+
+def test_the_department_sets_the_year_on_its_page_and_the_ledger_follows(client, years):
+    client.force_login(years["staff_a"])
+    assert client.get("/admin/quizzes/years/").status_code in (302, 403)
+    refused = client.post("/admin/quizzes/years/", {"year": ON, "exam_counts_toward_hours": ""})
+    assert refused.status_code in (302, 403) and not YearSetting.objects.filter(year=ON).exists()
+    assert hours.member_ledger(years["short"], ON).met
+    client.force_login(years["org"])
+    page = client.get("/admin/quizzes/years/").content.decode()
+    assert 'data-testid="year-settings"' in page
+    response = client.post("/admin/quizzes/years/", {"year": ON, "second_marker_for_exams": "on"})
+    assert response.status_code == 302
+    setting = YearSetting.objects.get(year=ON)
+    assert not setting.exam_counts_toward_hours and setting.second_marker_for_exams
+    assert not hours.member_ledger(years["short"], ON).met
+    client.post("/admin/quizzes/years/", {"year": ON, "exam_counts_toward_hours": "on"})
+    assert hours.member_ledger(years["short"], ON).met
