@@ -2,7 +2,9 @@ import pytest
 import time_machine
 
 from tests import clock, factories
-from tests.db_template import django_db_setup, drop_template  # noqa: F401 (the fixture overrides pytest-django's)
+from tests.db_template import django_db_setup, drop_template, install_fast_flush  # noqa: F401 (overrides pytest-django's)
+
+install_fast_flush()
 
 
 def pytest_sessionstart(session):
