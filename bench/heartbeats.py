@@ -22,8 +22,9 @@ throughput at least GOAL_RATIO of healthz's; p99 under the heartbeat period whil
 It also prints the rows written (inserted and updated, PostgreSQL's own counters) per member-hour of
 watching, and the machine's load average before and after. It prints one `BENCH {json}` line and
 exits 1 when a check fails. BENCH_BREAK=pool starts the server with a pool of one connection per
-worker and a one-second wait (DB_POOL_SIZE=1, DB_POOL_TIMEOUT=1): the overload must then show as 503
-`busy` answers (never a 500) and the run must fail.
+worker and a one-second wait (DB_POOL_SIZE=1, DB_POOL_TIMEOUT=1) and, during the burst, holds the
+viewing rows of the first members locked for five seconds, so their heartbeats hold the workers' only
+connections: the overload must then show as 503 `busy` answers (never a 500) and the run must fail.
 """
 
 import asyncio
@@ -250,7 +251,10 @@ def main() -> int:
         for i, person in enumerate(people):
             request = beat(person, ROUNDS)
             jobs.append([request, beat(person, ROUNDS)] if i % DOUBLE_EVERY == 0 else [request])
+        held = hold_viewings(bench_url, [member_id for member_id, _t, _v in people[:20]])
         burst_answers = timed("burst", f"POST heartbeat, burst of {len(people)}", jobs)
+        if held is not None:
+            held.join()
         timed("healthz_after", "GET /healthz/ (again)", healthz)
 
         failures += check(people, sustained + burst_answers)
@@ -278,6 +282,27 @@ def main() -> int:
         if not os.environ.get("BENCH_KEEP"):
             server(url, drop(BENCH_DB))
     return 0 if not failures else 1
+
+
+def hold_viewings(url: str, member_ids: list[int], seconds: float = 5.0):
+    """BENCH_BREAK=pool: lock these members' viewing rows for `seconds` (a thread; None otherwise)."""
+    if os.environ.get("BENCH_BREAK") != "pool":
+        return None
+    import threading
+
+    import psycopg
+
+    conn = psycopg.connect(url)
+    conn.execute("SELECT 1 FROM learning_viewing WHERE member_id = ANY(%s) FOR UPDATE", [member_ids])
+
+    def release():
+        time.sleep(seconds)
+        conn.rollback()
+        conn.close()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    return thread
 
 
 def busy(answer) -> bool:
