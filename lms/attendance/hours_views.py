@@ -40,6 +40,11 @@ def by_class(records) -> list[dict]:
     for group in groups.values():
         group["hours"] = hours(group["minutes"])
         group["counts"] = all(record.counts for record in group["records"])
+        # Some sessions count and some do not (an exam in a year the department leaves exams out): the
+        # class's hours say how many of them count, as its total would otherwise overstate the ledger.
+        counted = [record for record in group["records"] if record.counts]
+        group["partly_counted"] = bool(counted) and not group["counts"]
+        group["counted_hours"] = hours(sum(record.minutes for record in counted))
     return list(groups.values())
 
 

@@ -3,6 +3,7 @@ count, an exam session's attendance is shown in the member's ledger ("not counte
 setting)") and credited nowhere; in a year where they count (the default) it is credited like any
 session. Each reader agrees with the member's own ledger, at the same number of queries either way."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -170,6 +171,12 @@ def test_my_hours_page_and_api_mark_the_exam(client, years, year):
     marked = f'data-session="{exam}" data-counts="0"' in page
     assert marked is (year == OFF)
     assert ('data-testid="not-counted-note"' in page) is (year == OFF)
+    # The class's own figure: six hours attended (five lectures and the exam), of which five count
+    # in the year that leaves exams out; in the other year the class counts whole.
+    partly = re.search(r'data-testid="class-counted-hours">([^<]*)<', page)
+    assert (partly is not None) is (year == OFF)
+    if partly:
+        assert "5.0" in partly.group(1)
 
 
 def test_the_department_sets_the_year_on_its_page_and_the_ledger_follows(client, years):
