@@ -47,7 +47,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import county_history
-from county_history import admin, copy_from_template, copy_rows, database_url, manage
+from county_history import copy_from_template, copy_rows, database_url, manage
 
 PREFIX = os.environ.get("BENCH_20M_PREFIX", "lms_s20m")
 BASE = f"{PREFIX}_base"
@@ -67,24 +67,11 @@ def db_name(years: int) -> str:
 
 
 def stamp_of(url: str, name: str) -> dict | None:
-    with psycopg.connect(database_url(url, "postgres"), autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-    if not row or not row[0] or not row[0].startswith(STAMP):
-        return None
-    return json.loads(row[0].removeprefix(STAMP))
+    return county_history.stamp_of(url, name, prefix=STAMP)
 
 
 def stamp(url: str, name: str, info: dict) -> None:
-    from psycopg import sql
-
-    admin(
-        url,
-        sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-            sql.Identifier(name), sql.Literal(STAMP + json.dumps(info, sort_keys=True))
-        ),
-    )
+    county_history.stamp(url, name, info, prefix=STAMP)
 
 
 @contextmanager

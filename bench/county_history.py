@@ -79,22 +79,22 @@ def admin(url: str, *statements: sql.Composable) -> None:
             conn.execute(statement)
 
 
-def stamp_of(url: str, name: str) -> dict | None:
+def stamp_of(url: str, name: str, prefix: str = STAMP) -> dict | None:
     """What the database's comment says about it, or None when it is missing or not complete."""
     with psycopg.connect(database_url(url, "postgres"), autocommit=True) as conn:
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
-    if not row or not row[0] or not row[0].startswith(STAMP):
+    if not row or not row[0] or not row[0].startswith(prefix):
         return None
-    return json.loads(row[0].removeprefix(STAMP))
+    return json.loads(row[0].removeprefix(prefix))
 
 
-def stamp(url: str, name: str, info: dict) -> None:
+def stamp(url: str, name: str, info: dict, prefix: str = STAMP) -> None:
     admin(
         url,
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-            sql.Identifier(name), sql.Literal(STAMP + json.dumps(info, sort_keys=True))
+            sql.Identifier(name), sql.Literal(prefix + json.dumps(info, sort_keys=True))
         ),
     )
 
