@@ -165,6 +165,33 @@ def django_db_setup(
         _drop(connection, worker_name)
 
 
+@contextmanager
+def template_for_copying(config):
+    """Yields a libpq URL of this run's migrated template database, held so that no test process
+    copies it meanwhile (CREATE DATABASE ... TEMPLATE refuses a template someone is connected to);
+    None where there is none (SQLite, one process): the caller migrates instead."""
+    from django.db import connections
+
+    worker = _worker_id(config)
+    connection = connections["default"]
+    if not worker or not uses_template(config):
+        yield None
+        return
+    template = _template_name(_base_test_name(connection.settings_dict, worker))
+    from pytest_django.plugin import blocking_manager_key
+
+    with _file_lock(template):
+        with config.stash[blocking_manager_key].unblock():
+            exists = _database_exists(connection, template)
+            connection.close()
+        if not exists:
+            yield None
+            return
+        db = connection.settings_dict
+        host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+        yield f"postgres://{db['USER']}@{host}:{port}/{template}"
+
+
 def install_fast_flush() -> None:
     """After each transactional test Django empties every table with one TRUNCATE of all of them
     (136 tables): PostgreSQL makes new files for each, 0.3–6 s a test depending on the machine's load.

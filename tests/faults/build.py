@@ -2,6 +2,7 @@
 server's production settings (tests/faults/services.py `django_command`); prints one JSON line.
 
     python -m tests.faults.build migrate          # migrate, collect static files
+    python -m tests.faults.build static           # collect static files (the database was copied)
     python -m tests.faults.build class N          # a live class under way with N members enrolled
     python -m tests.faults.build signins SESSION  # the session's records, per member
     python -m tests.faults.build live SESSION     # presence seconds, credited minutes, per member
@@ -12,10 +13,11 @@ import sys
 from datetime import timedelta
 
 
-def migrate() -> dict:
+def migrate(database: bool = True) -> dict:
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    if database:
+        call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     return {}
 
@@ -154,6 +156,7 @@ def main(argv: list[str]) -> None:
     command, *args = argv
     result = {
         "migrate": lambda: migrate(),
+        "static": lambda: migrate(database=False),
         "class": lambda: live_class(int(args[0])),
         "signins": lambda: signins(int(args[0])),
         "live": lambda: live(int(args[0])),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.db_template import template_for_copying
 from tests.faults import services
 from tests.services import need
 
@@ -29,10 +30,11 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def migrated():
+def migrated(request):
     need(services.postgres_bin() is not None, "PostgreSQL's programs are not installed")
     need(shutil.which("redis-server") is not None, "redis-server is not installed")
-    return services.migrated_template()
+    with template_for_copying(request.config) as source_url:
+        return services.migrated_template(source_url)
 
 
 def start_stack(migrated, members: int):
