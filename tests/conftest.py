@@ -91,9 +91,14 @@ def ensure_standard_form():
 
 @pytest.fixture(autouse=True)
 def _wagtail_roots(request):
+    # Tests marked django_db and tests reaching the database through a fixture (`county` asks for `db`):
+    # after another test's flush in the same process, both need the roots back.
     marker = request.node.get_closest_marker("django_db")
-    if marker is not None:
-        transactional = marker.kwargs.get("transaction", False)
+    names = request.fixturenames
+    if marker is not None or "db" in names or "transactional_db" in names:
+        transactional = (marker is not None and marker.kwargs.get("transaction", False)) or (
+            "transactional_db" in names or "live_server" in names
+        )
         request.getfixturevalue("transactional_db" if transactional else "db")
         ensure_wagtail_roots()
     yield
