@@ -1,0 +1,74 @@
+"""lms.compiled: a query compiled once gives the objects the ORM gives, binds new values on each call,
+asks the database once per call, and refuses slots whose value the ORM changes on the way to SQL."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+from wagtail.models import APIToken
+
+from lms.compiled import CompiledQuery, Slot
+from lms.people.backends import PROFILE_RELATIONS, USER_WITH_PROFILES
+from lms.people.models import Member
+from lms.people.tokens import api_token_find
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_the_user_with_profiles_is_the_one_the_orm_loads(county, django_assert_num_queries):
+    member = county["member_a"]
+    orm = get_user_model().objects.select_related(*PROFILE_RELATIONS).get(pk=member.user_id)
+    with django_assert_num_queries(1):
+        user = USER_WITH_PROFILES.first(pk=member.user_id)
+        # Everything select_related loads is there, a missing teacher profile included (no query).
+        assert fields(user) == fields(orm)
+        assert fields(user.member) == fields(orm.member)
+        assert fields(user.member.branch) == fields(orm.member.branch)
+        assert fields(user.member.branch.township) == fields(orm.member.branch.township)
+        assert type(user.member.branch.township) is type(orm.member.branch.township)
+        with pytest.raises(get_user_model().teacher.RelatedObjectDoesNotExist):
+            user.teacher  # noqa: B018
+
+
+def test_each_call_binds_its_own_values(county, django_assert_num_queries):
+    a, b = county["member_a"], county["member_b"]
+    teacher = factories.TeacherFactory(user=factories.UserFactory())
+    assert USER_WITH_PROFILES.first(pk=a.user_id).member == a
+    with django_assert_num_queries(3):  # compiled already: one query per call, nothing else
+        assert USER_WITH_PROFILES.first(pk=b.user_id).member == b
+        assert USER_WITH_PROFILES.first(pk=teacher.user_id).teacher == teacher
+        assert USER_WITH_PROFILES.first(pk=10**8) is None
+
+
+def test_a_list_comes_in_the_querys_order(county):
+    query = CompiledQuery(
+        lambda s: Member.objects.filter(branch__township=s.town).order_by("-pk"), Slot("town", -774_000_002)
+    )
+    town = county["town_a"]
+    assert [m.pk for m in query.all(town=town.pk)] == list(
+        Member.objects.filter(branch__township=town).order_by("-pk").values_list("pk", flat=True)
+    )
+    assert query.all(town=county["town_b"].pk) and query.all(town=town.pk) != query.all(
+        town=county["town_b"].pk
+    )
+
+
+def test_a_slot_the_orm_rewrites_is_refused_when_compiled(county):
+    query = CompiledQuery(
+        lambda s: Member.objects.filter(name__contains=s.name), Slot("name", "compiled-slot:x")
+    )
+    with pytest.raises(ValueError, match="slot 'name' appears 0 times"):
+        query.all(name="张")
+
+
+def test_a_token_made_under_the_previous_secret_key_still_opens(county):
+    with override_settings(SECRET_KEY="an-earlier-secret-key-0123456789-abcdefghijklmnop"):
+        raw = APIToken.create_token(user=county["member_a"].user, name="phone")[1]
+    assert api_token_find(raw) is None
+    with override_settings(SECRET_KEY_FALLBACKS=["an-earlier-secret-key-0123456789-abcdefghijklmnop"]):
+        token = api_token_find(raw)
+    assert token.user.member == county["member_a"]
