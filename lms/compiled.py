@@ -35,7 +35,7 @@ class Slot:
 class _Compiled:
     sql: str
     params: list
-    positions: dict[str, int]
+    positions: dict[str, tuple[int, type]]
     compiler: Any
     init_list: list[str]
     model_slice: slice
@@ -68,11 +68,13 @@ class CompiledQuery:
                 found = [
                     i
                     for i, value in enumerate(params)
-                    if type(value) is type(slot.example) and value == slot.example
+                    if isinstance(value, type(slot.example)) and value == slot.example
                 ]
                 if len(found) != 1:
                     raise ValueError(f"slot {slot.name!r} appears {len(found)} times in the SQL parameters")
-                positions[slot.name] = found[0]
+                # The backend may wrap a value in a type of its own (psycopg's Int2 for a small
+                # integer field): new values are wrapped the same way.
+                positions[slot.name] = (found[0], type(params[found[0]]))
             klass_info, select = compiler.klass_info, compiler.select
             fields = klass_info["select_fields"]
             model_slice = slice(fields[0], fields[-1] + 1)
@@ -92,8 +94,9 @@ class CompiledQuery:
         db = using or router.db_for_read(self._model())
         compiled = self._compiled.get(db) or self._compile(db)
         params = list(compiled.params)
-        for name, position in compiled.positions.items():
-            params[position] = values[name]
+        for name, (position, kind) in compiled.positions.items():
+            value = values[name]
+            params[position] = value if type(value) is kind else kind(value)
         with connections[db].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

@@ -8,7 +8,7 @@ from wagtail.models import APIToken
 
 from lms.compiled import CompiledQuery, Slot
 from lms.people.backends import PROFILE_RELATIONS, USER_WITH_PROFILES
-from lms.people.models import Member
+from lms.people.models import Member, Teacher
 from lms.people.tokens import api_token_find
 from tests import factories
 
@@ -72,3 +72,12 @@ def test_a_token_made_under_the_previous_secret_key_still_opens(county):
     with override_settings(SECRET_KEY_FALLBACKS=["an-earlier-secret-key-0123456789-abcdefghijklmnop"]):
         token = api_token_find(raw)
     assert token.user.member == county["member_a"]
+
+
+def test_a_value_the_backend_wraps_is_wrapped_again():
+    """psycopg sends a small integer field's value as its own Int2: a new value must be sent so too
+    (and found at compile time although its type is not the example's)."""
+    query = CompiledQuery(lambda s: Teacher.objects.filter(active_from=s.year), Slot("year", 32_001))
+    teacher = factories.TeacherFactory(active_from=2021)
+    assert query.all(year=2021) == [teacher]
+    assert query.all(year=2020) == []
