@@ -10,8 +10,10 @@ the model instances with Django's own machinery (the same converters, `from_db` 
 population as iterating the queryset), so the objects are exactly those the ORM would give.
 
 Only values that reach the SQL unchanged can be slots: `field=slot`, `field__in=[slot, ...]`,
-comparisons (`__lt`, `__gte`, ...). Compiling checks that each slot's value appears exactly once
-among the SQL parameters and fails loudly otherwise (for instance behind `__contains`).
+comparisons (`__lt`, `__gte`, ...), in subqueries too. Compiling checks that each slot's value is
+among the SQL parameters and fails loudly otherwise (for instance behind `__contains`); give each
+slot an example value no other parameter of the query has. Annotations are set on the objects as
+the ORM sets them.
 """
 
 import threading
@@ -35,7 +37,8 @@ class Slot:
 class _Compiled:
     sql: str
     params: list
-    positions: dict[str, tuple[int, type]]
+    positions: dict[str, list[tuple[int, type]]]
+    annotations: dict[str, int]
     compiler: Any
     init_list: list[str]
     model_slice: slice
@@ -70,11 +73,12 @@ class CompiledQuery:
                     for i, value in enumerate(params)
                     if isinstance(value, type(slot.example)) and value == slot.example
                 ]
-                if len(found) != 1:
-                    raise ValueError(f"slot {slot.name!r} appears {len(found)} times in the SQL parameters")
+                if not found:
+                    raise ValueError(f"slot {slot.name!r} is not among the SQL parameters")
                 # The backend may wrap a value in a type of its own (psycopg's Int2 for a small
-                # integer field): new values are wrapped the same way.
-                positions[slot.name] = (found[0], type(params[found[0]]))
+                # integer field): new values are wrapped the same way. A slot used twice (in a
+                # subquery and outside it) is bound at each place.
+                positions[slot.name] = [(i, type(params[i])) for i in found]
             klass_info, select = compiler.klass_info, compiler.select
             fields = klass_info["select_fields"]
             model_slice = slice(fields[0], fields[-1] + 1)
@@ -85,6 +89,7 @@ class CompiledQuery:
                 compiler=compiler,
                 init_list=[column[0].target.attname for column in select[model_slice]],
                 model_slice=model_slice,
+                annotations=dict(compiler.annotation_col_map or {}),
                 populators=get_related_populators(klass_info, select, db),
             )
             self._compiled[db] = compiled
@@ -94,9 +99,10 @@ class CompiledQuery:
         db = using or router.db_for_read(self._model())
         compiled = self._compiled.get(db) or self._compile(db)
         params = list(compiled.params)
-        for name, (position, kind) in compiled.positions.items():
+        for name, places in compiled.positions.items():
             value = values[name]
-            params[position] = value if type(value) is kind else kind(value)
+            for position, kind in places:
+                params[position] = value if type(value) is kind else kind(value)
         with connections[db].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -106,6 +112,8 @@ class CompiledQuery:
             obj = model.from_db(db, compiled.init_list, row[compiled.model_slice])
             for populator in compiled.populators:
                 populator.populate(row, obj)
+            for name, column in compiled.annotations.items():
+                setattr(obj, name, row[column])
             objects.append(obj)
         return objects
 

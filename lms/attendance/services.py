@@ -34,6 +34,7 @@ from lms.attendance.models import (
     RequirementRule,
     RequirementScope,
 )
+from lms.compiled import CompiledQuery, Slot
 from lms.notifications.models import NotificationKind
 from lms.notifications.services import notify
 from lms.people.models import Member, MemberCategory
@@ -157,23 +158,43 @@ def _code_session_id(code: str, now: datetime | None) -> int:
         _refuse("forged", _("This is not a valid sign-in code. Scan the code on the screen at the venue."))
 
 
+def _session_for_member_query():
+    """The session by id with its class and, for a user: `member_id` (None when the user is not a
+    member) and `enrolled`, in one query compiled once per process (lms/compiled.py): building its
+    SQL through the ORM cost about as much CPU as the rest of a sign-in."""
+
+    def build(s):
+        members = Member.objects.filter(user_id=s.user)
+        return (
+            Session.objects.select_related("training_class")
+            .filter(pk=s.session)
+            .annotate(
+                member_id=Subquery(members.values("pk")[:1]),
+                enrolled=Exists(
+                    Enrollment.objects.filter(
+                        member__in=members,
+                        training_class_id=OuterRef("training_class_id"),
+                        status=EnrollmentStatus.ENROLLED,
+                    )
+                ),
+            )
+            .order_by()[:1]
+        )
+
+    return CompiledQuery(build, Slot("session", -774_000_021), Slot("user", -774_000_022))
+
+
+_SESSION_FOR_MEMBER = _session_for_member_query()
+
+
 def check_in_session(code: str, now: datetime | None = None, user=None) -> Session:
     """The session a code is for (or CheckInRefused: forged, expired, unknown), with its class; given
     a `user`, in the same query: `member_id` (None when the user is not a member) and `enrolled`."""
-    sessions = Session.objects.select_related("training_class").filter(pk=_code_session_id(code, now))
+    session_id = _code_session_id(code, now)
     if user is not None:
-        members = Member.objects.filter(user=user)
-        sessions = sessions.annotate(
-            member_id=Subquery(members.values("pk")[:1]),
-            enrolled=Exists(
-                Enrollment.objects.filter(
-                    member__in=members,
-                    training_class_id=OuterRef("training_class_id"),
-                    status=EnrollmentStatus.ENROLLED,
-                )
-            ),
-        )
-    session = sessions.first()
+        session = _SESSION_FOR_MEMBER.first(session=session_id, user=user.pk)
+    else:
+        session = Session.objects.select_related("training_class").filter(pk=session_id).first()
     if session is None:
         _refuse("forged", _("This is not a valid sign-in code. Scan the code on the screen at the venue."))
     return session
