@@ -13,7 +13,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +58,66 @@ class CheckIn:
     created: bool
 
 
+def _insert_with_first_change(record: AttendanceRecord, change: AttendanceChange) -> bool:
+    """Insert a new record with its first history row; False (nothing written) when the member has
+    a record for the session already. On PostgreSQL one statement does both (a `WITH … INSERT … ON
+    CONFLICT DO NOTHING`): no transaction to open and commit, no error raised and rolled back for a
+    repeat scan. Elsewhere both inserts run in a transaction (a savepoint inside a caller's)."""
+    connection = connections[router.db_for_write(AttendanceRecord)]
+    if connection.vendor != "postgresql":
+        try:
+            with transaction.atomic():
+                record.save(force_insert=True)
+                change.record = record
+                change.save(force_insert=True)
+                return True
+        except IntegrityError:
+            return False
+    record_fields, change_fields = _FIRST_WRITE_FIELDS
+    params = [f.get_db_prep_save(f.pre_save(record, True), connection) for f in record_fields]
+    params += [f.get_db_prep_save(f.pre_save(change, True), connection) for f in change_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_first_write_sql(connection), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk, change.pk = row
+    record._state.adding = change._state.adding = False
+    change.record = record
+    return True
+
+
+def _columns(model, exclude=()) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude]
+
+
+# The columns of both inserts, from the models (a new field is written without touching the SQL).
+_FIRST_WRITE_FIELDS = (_columns(AttendanceRecord), _columns(AttendanceChange, exclude=("record",)))
+
+
+def _first_write_sql(connection) -> str:
+    record_fields, change_fields = _FIRST_WRITE_FIELDS
+    quote = connection.ops.quote_name
+
+    def names(fields):
+        return ", ".join(quote(f.column) for f in fields)
+
+    def values(fields):  # typed, so PostgreSQL never has to guess a parameter's type
+        return ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+
+    records, changes = AttendanceRecord._meta, AttendanceChange._meta
+    record_fk = changes.get_field("record").column
+    # Table and column names come from the models' metadata, quoted; every value is a parameter.
+    sql = (
+        f"WITH new_record AS (INSERT INTO {quote(records.db_table)} ({names(record_fields)}) "  # noqa: S608
+        f"VALUES ({values(record_fields)}) ON CONFLICT DO NOTHING RETURNING {quote(records.pk.column)}) "
+        f"INSERT INTO {quote(changes.db_table)} ({quote(record_fk)}, {names(change_fields)}) "
+        f"SELECT new_record.{quote(records.pk.column)}, {values(change_fields)} FROM new_record "
+        f"RETURNING {quote(record_fk)}, {quote(changes.pk.column)}"
+    )
+    return sql
+
+
 def _write(
     *,
     session: Session,
@@ -75,33 +135,23 @@ def _write(
     status is in `keep_if` is returned unchanged (e.g. a second scan of a member already present).
     `member` may be the member's id when that is all the caller has (the QR sign-in)."""
     member_id = member if isinstance(member, int) else member.pk
-    # Insert first (the common case: the first sign-in), with its history row, in one transaction
-    # (a savepoint inside a caller's); the unique constraint tells us when a record exists already,
-    # which we then lock and change.
-    try:
-        with transaction.atomic():
-            record = AttendanceRecord.objects.create(
-                session=session,
-                member_id=member_id,
-                status=status,
-                source=source,
-                minutes=minutes,
-                checked_in_at=checked_in_at,
-                marked_by=actor,
-                marked_at=now,
-            )
-            AttendanceChange.objects.create(
-                record=record,
-                changed_by=actor,
-                changed_at=now,
-                new_status=status,
-                new_minutes=minutes,
-                new_source=source,
-                note=note,
-            )
-            return record, True
-    except IntegrityError:
-        pass
+    # Insert first (the common case: the first sign-in), with its history row; the unique
+    # constraint tells us when a record exists already, which we then lock and change.
+    record = AttendanceRecord(
+        session=session,
+        member_id=member_id,
+        status=status,
+        source=source,
+        minutes=minutes,
+        checked_in_at=checked_in_at,
+        marked_by=actor,
+        marked_at=now,
+    )
+    change = AttendanceChange(
+        changed_by=actor, changed_at=now, new_status=status, new_minutes=minutes, new_source=source, note=note
+    )
+    if _insert_with_first_change(record, change):
+        return record, True
 
     def loaded(record: AttendanceRecord) -> AttendanceRecord:
         record.session = session  # already loaded: no query per answer
