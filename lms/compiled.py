@@ -16,12 +16,22 @@ slot an example value no other parameter of the query has. Annotations are set o
 the ORM sets them.
 """
 
+import datetime
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, router
 from django.db.models.query import get_related_populators
+
+
+def _adapter(connection, example):
+    """How the backend adapts a date or datetime before sending it (None for other values)."""
+    if isinstance(example, datetime.datetime):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(example, datetime.date):
+        return connection.ops.adapt_datefield_value
+    return None
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class Slot:
 class _Compiled:
     sql: str
     params: list
-    positions: dict[str, list[tuple[int, type]]]
+    positions: dict[str, list[tuple[int, Any]]]  # slot: [(parameter index, how to convert a value)]
     annotations: dict[str, int]
     compiler: Any
     init_list: list[str]
@@ -50,15 +60,19 @@ class CompiledQuery:
     `.all(pk=5)` or `.first(pk=5)`. The builder gets an object whose attributes are the slots'
     example values; it may only use them where the ORM passes them to the SQL as they are."""
 
-    def __init__(self, build, *slots: Slot):
+    def __init__(self, build, *slots: Slot, counting: bool = False):
+        """`counting=True`: the query only counts its rows (`.count(...)`), as `QuerySet.count()`."""
         self._build = build
         self._slots = slots
+        self._counting = counting
         self._compiled: dict[str, _Compiled] = {}  # by database alias
         self._lock = threading.Lock()
 
     def _compile(self, using: str | None) -> _Compiled:
         examples = type("Examples", (), {slot.name: slot.example for slot in self._slots})
         queryset = self._build(examples)
+        if self._counting:
+            queryset = queryset.order_by().values("pk")
         db = using or router.db_for_read(queryset.model)
         with self._lock:
             if db in self._compiled:
@@ -67,18 +81,30 @@ class CompiledQuery:
             sql, params = compiler.as_sql()  # also fills compiler.select and compiler.klass_info
             params = list(params)
             positions = {}
+            connection = connections[db]
             for slot in self._slots:
+                adapt = _adapter(connection, slot.example)
+                adapted = adapt(slot.example) if adapt else None
                 found = [
                     i
                     for i, value in enumerate(params)
-                    if isinstance(value, type(slot.example)) and value == slot.example
+                    if (isinstance(value, type(slot.example)) and value == slot.example)
+                    or (adapt and value == adapted)
                 ]
                 if not found:
                     raise ValueError(f"slot {slot.name!r} is not among the SQL parameters")
                 # The backend may wrap a value in a type of its own (psycopg's Int2 for a small
-                # integer field): new values are wrapped the same way. A slot used twice (in a
-                # subquery and outside it) is bound at each place.
-                positions[slot.name] = [(i, type(params[i])) for i in found]
+                # integer field) or adapt it (SQLite's text for a datetime): new values are wrapped
+                # or adapted the same way. A slot used twice (in a subquery and outside it) is
+                # bound at each place.
+                positions[slot.name] = [
+                    (i, adapt if adapt and params[i] == adapted else type(params[i])) for i in found
+                ]
+            if self._counting:
+                sql = f"SELECT COUNT(*) FROM ({sql}) compiled_count"  # noqa: S608 (the ORM's own SQL)
+                compiled = _Compiled(sql, params, positions, {}, compiler, [], slice(0))
+                self._compiled[db] = compiled
+                return compiled
             klass_info, select = compiler.klass_info, compiler.select
             fields = klass_info["select_fields"]
             model_slice = slice(fields[0], fields[-1] + 1)
@@ -95,17 +121,25 @@ class CompiledQuery:
             self._compiled[db] = compiled
             return compiled
 
-    def all(self, using: str | None = None, **values) -> list:
+    def _run(self, using: str | None, values: dict) -> tuple[str, _Compiled, list]:
         db = using or router.db_for_read(self._model())
         compiled = self._compiled.get(db) or self._compile(db)
         params = list(compiled.params)
         for name, places in compiled.positions.items():
             value = values[name]
-            for position, kind in places:
-                params[position] = value if type(value) is kind else kind(value)
+            for position, convert in places:
+                params[position] = value if type(value) is convert else convert(value)
         with connections[db].cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+            return db, compiled, cursor.fetchall()
+
+    def count(self, using: str | None = None, **values) -> int:
+        assert self._counting, "compile with counting=True to count"
+        return self._run(using, values)[2][0][0]
+
+    def all(self, using: str | None = None, **values) -> list:
+        assert not self._counting, "a counting query only counts"
+        db, compiled, rows = self._run(using, values)
         model = compiled.compiler.klass_info["model"]
         objects = []
         for row in compiled.compiler.results_iter([rows]):

@@ -105,3 +105,16 @@ def test_annotations_and_a_slot_used_twice(county):
         Member.objects.filter(branch__township=town).order_by("pk").values_list("pk", flat=True)
     )
     assert members and all(m.same_town is True and m.n == 1 for m in members)
+
+
+def test_a_counting_query_counts_as_the_orm_does(county, django_assert_num_queries):
+    query = CompiledQuery(
+        lambda s: Member.objects.filter(branch__township=s.town).order_by("name"),
+        Slot("town", -774_000_005),
+        counting=True,
+    )
+    for town in (county["town_a"], county["town_b"]):
+        with django_assert_num_queries(1):
+            counted = query.count(town=town.pk)
+        assert counted == Member.objects.filter(branch__township=town).count() > 0
+    assert query.count(town=10**8) == 0
