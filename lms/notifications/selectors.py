@@ -21,19 +21,21 @@ from lms.notifications.services import claim_timeout, phones_of, user_language
 from lms.notifications.texts import Text, render
 
 
+def _shown(user_id, now, *, unread_only: bool) -> QuerySet[Notification]:
+    rows = Notification.objects.filter(user_id=user_id, shown_at__lte=now)
+    return rows.filter(read_at__isnull=True) if unread_only else rows
+
+
 def notifications_for_user(user, *, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's notifications already shown (newest first); nothing for anonymous visitors."""
     if not user.is_authenticated:
         return Notification.objects.none()
-    rows = Notification.objects.filter(user=user, shown_at__lte=timezone.now())
-    if unread_only:
-        rows = rows.filter(read_at__isnull=True)
-    return rows.order_by("-shown_at", "-id")
+    return _shown(user.pk, timezone.now(), unread_only=unread_only).order_by("-shown_at", "-id")
 
 
 # The bell's count is on every page: compiled once per process (lms/compiled.py).
 _UNREAD = CompiledQuery(
-    lambda s: Notification.objects.filter(user_id=s.user, shown_at__lte=s.now, read_at__isnull=True),
+    lambda s: _shown(s.user, s.now, unread_only=True),
     Slot("user", -774_000_031),
     Slot("now", datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)),
     counting=True,
