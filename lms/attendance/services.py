@@ -9,7 +9,7 @@ is harmless.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -77,7 +77,7 @@ def _insert_with_first_change(record: AttendanceRecord, change: AttendanceChange
     params = [f.get_db_prep_save(f.pre_save(record, True), connection) for f in record_fields]
     params += [f.get_db_prep_save(f.pre_save(change, True), connection) for f in change_fields]
     with connection.cursor() as cursor:
-        cursor.execute(_first_write_sql(connection), params)
+        cursor.execute(_first_write_sql_for(connection.alias), params)  # built once per database
         row = cursor.fetchone()
     if row is None:
         return False
@@ -93,6 +93,11 @@ def _columns(model, exclude=()) -> list:
 
 # The columns of both inserts, from the models (a new field is written without touching the SQL).
 _FIRST_WRITE_FIELDS = (_columns(AttendanceRecord), _columns(AttendanceChange, exclude=("record",)))
+
+
+@cache
+def _first_write_sql_for(alias: str) -> str:
+    return _first_write_sql(connections[alias])
 
 
 def _first_write_sql(connection) -> str:

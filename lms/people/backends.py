@@ -22,7 +22,7 @@ USER_WITH_PROFILES = CompiledQuery(
         .filter(pk=s.pk)
         .order_by("pk")[:1]
     ),
-    Slot("pk", -774_000_001),  # any int in range that no other parameter of the query has,
+    Slot("pk", -774_000_001),  # any int in range that no other parameter of the query has
 )
 
 
