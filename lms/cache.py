@@ -8,13 +8,20 @@ miss and a failed write as not written, logged (once a minute at most, not once 
 Counters (`incr`, `decr`) still raise: a limit that silently stopped counting would let everything
 through. Cache calls time out after the seconds in OPTIONS (lms/settings.py), so a stuck Redis
 costs a page that long, not forever.
+
+Its connection pools are the process's, not the cache object's. Django makes a cache object per
+thread and context, and under ASGI every request runs in a thread of its own, so with Django's client
+every request opened a new TCP connection to Redis (and asked the installed packages for redis-py's
+version to introduce itself): a fifth of the CPU of a logged-in page that only reads its session.
+redis-py's pools are thread-safe and reconnect after a fork or a Redis restart.
 """
 
 import logging
+import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -22,8 +29,34 @@ LOG_EVERY_SECONDS = 60
 FAILURES = (RedisError, OSError)
 
 
+class SharedPoolClient(RedisCacheClient):
+    """Django's Redis client with pools shared by every client of the process with the same servers
+    and options."""
+
+    pools: dict[str, dict] = {}
+    lock = threading.Lock()
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        key = repr((servers, sorted(options.items(), key=lambda item: item[0])))
+        with self.lock:
+            self._pools = self.pools.setdefault(key, {})
+
+    def _get_connection_pool(self, write):
+        index = self._get_connection_pool_index(write)
+        if index not in self._pools:
+            with self.lock:
+                if index not in self._pools:
+                    self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+        return self._pools[index]
+
+
 class TolerantRedisCache(RedisCache):
     last_logged = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedPoolClient
 
     def _failed(self, action: str) -> None:
         now = time.monotonic()
