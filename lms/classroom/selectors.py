@@ -178,6 +178,14 @@ def presence_timeline(room: LiveRoom, until) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (ROLE_ORDER.get(r["role"], 9), r["name"]))
 
 
+def terminal_of(user) -> Terminal | None:
+    """The user's terminal login (a township screen), or None; no query when it was loaded with the
+    user (lms.people.backends)."""
+    if "classroom_terminal" in user._state.fields_cache:
+        return getattr(user, "classroom_terminal", None)
+    return Terminal.objects.filter(user=user).first()
+
+
 def live_sessions_today(user, now=None) -> list[dict]:
     """Today's live sessions the user takes part in and that have not ended, the soonest first, each
     with whether its room is open yet: a member's classes, a teacher's lectures, a terminal's
@@ -189,7 +197,7 @@ def live_sessions_today(user, now=None) -> list[dict]:
         training_class__enrollments__status=EnrollmentStatus.ENROLLED,
     )
     who |= Q(teacher__user=user)
-    terminal = Terminal.objects.filter(user=user).first()
+    terminal = terminal_of(user)
     if terminal is not None:
         who |= Q(training_class__school_id=terminal.township_id)
     sessions = (

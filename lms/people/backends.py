@@ -1,24 +1,39 @@
 """The sign-in backend: Django's ModelBackend, except that the user of each request comes with their
-member profile (branch and township) and teacher profile in the same query.
+member profile (branch and township), teacher profile, terminal and roles in the same query.
 
 Every member page asks `member_profile(user)` and most ask `teacher_profile(user)`; loading both with
 the user turns three queries per request into one (`selectors.member_profile` uses what is loaded).
+The home page's live classes ask for the terminal, and every page that shows or checks a role for
+the roles (one EXISTS per role, `selectors.user_roles`): two queries fewer.
 That query is compiled once per process (lms/compiled.py): building its SQL through the ORM on every
 request cost about 1.5 ms of CPU, more than everything else a logged-in request does for its user."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Exists, OuterRef
 
 from lms.compiled import CompiledQuery, Slot
+from lms.people.roles import ROLE_FLAGS
 
 # What `member_profile` and `teacher_profile` need, joined to the user (reverse one-to-ones: a user
 # without a member or teacher profile gets None cached, so asking again costs no query).
-PROFILE_RELATIONS = ("member__branch__township", "teacher")
+PROFILE_RELATIONS = ("member__branch__township", "teacher", "classroom_terminal")
+
+
+def with_role_flags(users):
+    """The users, each with a boolean attribute per role (`ROLE_FLAGS`)."""
+    membership = get_user_model().groups.through.objects
+    return users.annotate(
+        **{
+            flag: Exists(membership.filter(user_id=OuterRef("pk"), group__name=role.value))
+            for flag, role in ROLE_FLAGS.items()
+        }
+    )
+
 
 USER_WITH_PROFILES = CompiledQuery(
     lambda s: (
-        get_user_model()
-        ._default_manager.select_related(*PROFILE_RELATIONS)
+        with_role_flags(get_user_model()._default_manager.select_related(*PROFILE_RELATIONS))
         .filter(pk=s.pk)
         .order_by("pk")[:1]
     ),

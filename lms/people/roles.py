@@ -17,6 +17,11 @@ class Role(StrEnum):
     ORG_DEPT = "组织部"
 
 
+# Each role as a flag loaded with the user of every request (lms.people.backends), so that
+# `selectors.user_roles` does not ask for the user's groups again: attribute name -> role.
+ROLE_FLAGS = {f"role_{role.name.lower()}": role for role in Role}
+
+
 # Model permissions per role: (app_label, model, actions).
 PEOPLE_MODELS = ("branch", "member", "teacher", "teacherreview", "staffscope")
 ROLE_MODEL_PERMISSIONS: dict[Role, list[tuple[str, str, tuple[str, ...]]]] = {

@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from courses.models import TownshipSchoolPage
 from lms.people.models import Branch, Member, StaffScope, Teacher, TeacherReview
-from lms.people.roles import STAFF_ROLES, Role
+from lms.people.roles import ROLE_FLAGS, STAFF_ROLES, Role
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -15,8 +15,12 @@ def user_roles(user: User) -> set[Role]:
         return set()
     cached = getattr(user, "_lms_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = {role for role in Role if role.value in names}
+        flags = [(flag, role) for flag, role in ROLE_FLAGS.items() if hasattr(user, flag)]
+        if len(flags) == len(ROLE_FLAGS):  # loaded with the user (lms.people.backends)
+            cached = {role for flag, role in flags if getattr(user, flag)}
+        else:
+            names = set(user.groups.values_list("name", flat=True))
+            cached = {role for role in Role if role.value in names}
         user._lms_roles = cached
     return cached
 

@@ -6,8 +6,11 @@ from django.contrib.auth import SESSION_KEY, get_user
 from django.test import RequestFactory
 from wagtail.models import APIToken
 
+from lms.classroom.models import Terminal
+from lms.classroom.selectors import terminal_of
 from lms.people.backends import ProfileBackend
-from lms.people.selectors import member_profile, teacher_profile
+from lms.people.roles import Role
+from lms.people.selectors import is_staff_user, member_profile, teacher_profile, user_roles
 from lms.people.tokens import api_token_user
 from tests import factories
 
@@ -29,6 +32,23 @@ def test_a_teacher_without_member_profile_costs_no_more_queries(django_assert_nu
         user = ProfileBackend().get_user(teacher.user_id)
         assert member_profile(user) is None
         assert teacher_profile(user) == teacher
+
+
+def test_roles_and_terminal_come_with_the_user_and_match_the_groups(county, django_assert_num_queries):
+    staff, member = county["staff_a"], county["member_a"].user
+    screen = factories.UserFactory()
+    Terminal.objects.create(user=screen, name="甲镇分课堂", township=county["town_a"])
+    for user_id, roles, staff_user, terminal in [
+        (staff.pk, {Role.TOWNSHIP_STAFF}, True, None),
+        (member.pk, {Role.MEMBER}, False, None),
+        (screen.pk, set(), False, screen.pk),
+    ]:
+        from_groups = user_roles(type(staff).objects.get(pk=user_id))  # asks for the user's groups
+        with django_assert_num_queries(1):
+            user = ProfileBackend().get_user(user_id)
+            assert user_roles(user) == from_groups == roles
+            assert is_staff_user(user) is staff_user
+            assert (terminal_of(user).user_id if terminal_of(user) else None) == terminal
 
 
 def test_users_loaded_elsewhere_still_find_their_profiles(county):
