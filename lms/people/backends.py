@@ -3,8 +3,8 @@ member profile (branch and township), teacher profile, terminal and roles in the
 
 Every member page asks `member_profile(user)` and most ask `teacher_profile(user)`; loading both with
 the user turns three queries per request into one (`selectors.member_profile` uses what is loaded).
-The home page's live classes ask for the terminal, and every page that shows or checks a role for
-the roles (one EXISTS per role, `selectors.user_roles`): two queries fewer.
+The home page's live classes ask for the terminal, "my training" for the calendar link, and every
+page that shows or checks a role for the roles (one EXISTS per role, `selectors.user_roles`).
 That query is compiled once per process (lms/compiled.py): building its SQL through the ORM on every
 request cost about 1.5 ms of CPU, more than everything else a logged-in request does for its user."""
 
@@ -17,7 +17,7 @@ from lms.people.roles import ROLE_FLAGS
 
 # What `member_profile` and `teacher_profile` need, joined to the user (reverse one-to-ones: a user
 # without a member or teacher profile gets None cached, so asking again costs no query).
-PROFILE_RELATIONS = ("member__branch__township", "teacher", "classroom_terminal")
+PROFILE_RELATIONS = ("member__branch__township", "teacher", "classroom_terminal", "calendar_token")
 
 
 def with_role_flags(users):

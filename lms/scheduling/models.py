@@ -339,8 +339,10 @@ class Session(Orderable):
     def address(self) -> str:
         if self.teaching_point_id:
             return self.teaching_point.address
-        school = self.training_class.school.specific
-        return getattr(school, "address", "")
+        school = self.training_class.school
+        if hasattr(school, "school_address"):  # loaded with it (scheduling.selectors.with_school_pages)
+            return school.school_address
+        return getattr(school.specific, "address", "")
 
 
 # --- Enrolment -----------------------------------------------------------------------------------

@@ -514,6 +514,9 @@ def _waitlist_promote(training_class: TrainingClass) -> list[Enrollment]:
 
 
 def calendar_token_for(*, user) -> CalendarToken:
+    loaded = user._state.fields_cache.get("calendar_token")  # with the request's user (people.backends)
+    if loaded is not None:
+        return loaded
     token, _created = CalendarToken.objects.get_or_create(user=user)
     return token
 
