@@ -1,14 +1,15 @@
 """Reads about a live room: who is in it now, and the recent chat (for a returning participant)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lms.classroom import media, services
 from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand, Terminal
 from lms.classroom.services import PRESENCE_STALE_SECONDS, interval_end, member_minutes
+from lms.compiled import CompiledQuery, Slot
 from lms.scheduling.models import PUBLIC_STATUSES, EnrollmentStatus, Session
 
 CHAT_HISTORY = 100
@@ -186,21 +187,15 @@ def terminal_of(user) -> Terminal | None:
     return Terminal.objects.filter(user=user).first()
 
 
-def live_sessions_today(user, now=None) -> list[dict]:
-    """Today's live sessions the user takes part in and that have not ended, the soonest first, each
-    with whether its room is open yet: a member's classes, a teacher's lectures, a terminal's
-    township (for the home page's "live now" card)."""
-    now = now or timezone.now()
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+def _live_today(user_id, township_id, now, end_of_day) -> QuerySet[Session]:
     who = Q(
-        training_class__enrollments__member__user=user,
+        training_class__enrollments__member__user_id=user_id,
         training_class__enrollments__status=EnrollmentStatus.ENROLLED,
     )
-    who |= Q(teacher__user=user)
-    terminal = terminal_of(user)
-    if terminal is not None:
-        who |= Q(training_class__school_id=terminal.township_id)
-    sessions = (
+    who |= Q(teacher__user_id=user_id)
+    if township_id is not None:
+        who |= Q(training_class__school_id=township_id)
+    return (
         Session.objects.filter(
             who,
             delivery__in=services.LIVE_DELIVERIES,
@@ -213,4 +208,31 @@ def live_sessions_today(user, now=None) -> list[dict]:
         .distinct()
         .order_by("starts_at")
     )
+
+
+def _compiled_live_today(terminal: bool) -> CompiledQuery:
+    return CompiledQuery(
+        lambda s: _live_today(s.user, s.township if terminal else None, s.now, s.end_of_day),
+        Slot("user", -774_000_301),
+        *([Slot("township", -774_000_302)] if terminal else []),
+        Slot("now", datetime(2001, 2, 3, 4, 5, 6, 789_301, tzinfo=UTC)),
+        Slot("end_of_day", datetime(2001, 2, 3, 4, 5, 6, 789_302, tzinfo=UTC)),
+    )
+
+
+# On every home page: compiled once per process (lms/compiled.py); a terminal's has its township too.
+_LIVE_TODAY = {terminal: _compiled_live_today(terminal) for terminal in (False, True)}
+
+
+def live_sessions_today(user, now=None) -> list[dict]:
+    """Today's live sessions the user takes part in and that have not ended, the soonest first, each
+    with whether its room is open yet: a member's classes, a teacher's lectures, a terminal's
+    township (for the home page's "live now" card)."""
+    now = now or timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    terminal = terminal_of(user)
+    values = {"user": user.pk, "now": now, "end_of_day": end_of_day}
+    if terminal is not None:
+        values["township"] = terminal.township_id
+    sessions = _LIVE_TODAY[terminal is not None].all(**values)
     return [{"session": session, "open": now >= services.room_opens_at(session)} for session in sessions]

@@ -9,7 +9,7 @@ Results themselves only ever come out aggregated (see results.py).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
 from lms.attendance.models import AttendanceRecord
+from lms.compiled import CompiledQuery, Slot
 from lms.evaluation.models import (
     Ballot,
     Questionnaire,
@@ -39,27 +40,42 @@ class OpenEvaluation:
     closing_soon: bool
 
 
-def member_open_evaluations(member: Member | None, now: datetime | None = None) -> list[OpenEvaluation]:
-    """Sessions the member attended that they may still evaluate, the soonest closing first (two
-    queries, however many)."""
-    if member is None:
-        return []
-    now = now or timezone.now()
-    period = timedelta(days=settings.EVALUATION_OPEN_DAYS)
-    sessions = (
+def _open_sessions(member_id, now, since) -> QuerySet[Session]:
+    """Taught sessions ended between `since` and `now` that the member attended and has not evaluated."""
+    return (
         Session.objects.filter(
             kind__in=TAUGHT_KINDS,
             teacher__isnull=False,
             training_class__status__in=PUBLIC_STATUSES,
             ends_at__lte=now,
-            ends_at__gt=now - period - timedelta(days=1),  # a changed setting may have widened a window
-            attendance__member=member,
+            ends_at__gt=since,
+            attendance__member_id=member_id,
             attendance__status__in=EVALUATING_STATUSES,
         )
-        .exclude(evaluation__submissions__member=member)
+        .exclude(evaluation__submissions__member_id=member_id)
         .select_related("training_class", "teacher", "evaluation")
         .order_by("ends_at")
     )
+
+
+# On every member's home page: compiled once per process (lms/compiled.py).
+_OPEN_SESSIONS = CompiledQuery(
+    lambda s: _open_sessions(s.member, s.now, s.since),
+    Slot("member", -774_000_201),
+    Slot("now", datetime(2001, 2, 3, 4, 5, 6, 789_201, tzinfo=UTC)),
+    Slot("since", datetime(2001, 2, 3, 4, 5, 6, 789_202, tzinfo=UTC)),
+)
+
+
+def member_open_evaluations(member: Member | None, now: datetime | None = None) -> list[OpenEvaluation]:
+    """Sessions the member attended that they may still evaluate, the soonest closing first (one
+    query, however many)."""
+    if member is None:
+        return []
+    now = now or timezone.now()
+    period = timedelta(days=settings.EVALUATION_OPEN_DAYS)
+    # A changed setting may have widened a window: a day more than the period.
+    sessions = _OPEN_SESSIONS.all(member=member.pk, now=now, since=now - period - timedelta(days=1))
     remind = timedelta(hours=settings.EVALUATION_REMIND_HOURS)
     open_ones = []
     for session in sessions:

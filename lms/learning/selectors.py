@@ -1,10 +1,14 @@
 """Reads about on-demand learning: how much of a video a member watched, what counts under the year's
 rule, what to continue, and the make-up (补学) a member owes for missed sessions that have a recording."""
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from lms.attendance.models import ATTENDED_STATUSES, AttendanceRecord, AttendanceStatus
+from lms.compiled import CompiledQuery, Slot
 from lms.learning import watched
 from lms.learning.models import DEFAULT_SHARE, StudyContent, StudyRule, WatchProgress
 from lms.people.models import Member
@@ -112,6 +116,36 @@ def makeup_owed(member: Member | None, now=None) -> QuerySet[Video]:
         .select_related("session", "session__training_class")
         .order_by("-session__starts_at")
     )
+
+
+CARD_MAKEUP = 10  # recordings the home and classes pages list
+
+
+def _compiled_makeup(migrant: bool) -> CompiledQuery:
+    def build(s):
+        branch = SimpleNamespace(township_id=s.township if migrant else None)
+        member = SimpleNamespace(pk=s.member, is_migrant=migrant, branch=branch)
+        return makeup_owed(member, s.now)[:CARD_MAKEUP]
+
+    return CompiledQuery(
+        build,
+        Slot("member", -774_000_101),
+        *([Slot("township", -774_000_102)] if migrant else []),
+        Slot("now", datetime(2001, 2, 3, 4, 5, 6, 789_101, tzinfo=UTC)),
+    )
+
+
+# The 补学 card's query, on every home and "my training" page: compiled once per process (building its
+# SQL cost more CPU than running it, lms/compiled.py); a migrant member's has one more condition.
+_MAKEUP_CARD = {migrant: _compiled_makeup(migrant) for migrant in (False, True)}
+
+
+def makeup_for_card(member: Member) -> list[Video]:
+    """The first CARD_MAKEUP recordings of `makeup_owed(member)`, in its order."""
+    values = {"member": member.pk, "now": timezone.now()}
+    if member.is_migrant:
+        values["township"] = member.branch.township_id
+    return _MAKEUP_CARD[bool(member.is_migrant)].all(**values)
 
 
 def is_makeup_owed(member: Member, video: Video, now=None) -> bool:

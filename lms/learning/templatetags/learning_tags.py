@@ -13,7 +13,7 @@ def learning_makeup(context, with_continue: bool = False):
     """The recordings the member can make up (补学), and with `with_continue` the videos to go on with."""
     user = context["request"].user
     member = context.get("member") or member_profile(user)
-    owed = list(selectors.makeup_owed(member)[:10]) if member else []
+    owed = selectors.makeup_for_card(member) if member else []
     progress = selectors.progress_by_video(member, [video.pk for video in owed])
     for video in owed:
         found = progress.get(video.pk)
