@@ -188,11 +188,12 @@ def test_a_killed_database_loses_no_sign_in_and_the_server_recovers(stack):
     # Clean failures: answered, 5xx, in time.
     assert not [a for a in failed if a.status == 0], f"hangs or dropped connections: {figures}"
     assert all(a.status >= 500 for a in failed), f"failures that are not 5xx: {figures}"
-    # The burst was running while PostgreSQL was down. Not every run sees a failure: a request that
-    # waits for a pooled connection may get one from the restarted server (the pool timeout is longer
-    # than the restart), and then nobody notices the crash, which is what we want.
-    waited = [a for a in during if a.started >= burst.killed_at]
-    assert waited, f"no sign-in was asked while PostgreSQL was down: {figures}"
+    # The burst was running while PostgreSQL was down: sign-ins were asked or still waiting for their
+    # answer then. Not every run sees a failure: a request that waits for a pooled connection may get
+    # one from the restarted server (the pool timeout is longer than the restart), and then nobody
+    # notices the crash, which is what we want. On a busy machine every phone may be waiting on a
+    # request sent just before the kill for the whole outage, so none starts during it.
+    assert during, f"no sign-in was asked or waiting while PostgreSQL was down: {figures}"
     # Recovery without a restart: nothing fails once the pool had a moment to see the server back.
     late = [a for a in after_back if a.started >= burst.back_at + RECOVERY_GOAL]
     assert not late, f"{len(late)} sign-ins failed more than {RECOVERY_GOAL} s after PostgreSQL was back"
