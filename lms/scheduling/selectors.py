@@ -216,7 +216,11 @@ def user_sessions(
         condition |= Q(Exists(enrolled), training_class__status__in=PUBLIC_STATUSES)
     if teacher:
         condition |= Q(teacher=teacher) & ~Q(training_class__status=ClassStatus.CANCELLED)
-    sessions = Session.objects.select_related("training_class", "teacher", "teaching_point")
+    # The teaching point's title and address, not its description and photos (building the photos'
+    # StreamField was a twentieth of "my training").
+    sessions = Session.objects.select_related("training_class", "teacher", "teaching_point").defer(
+        "teaching_point__description", "teaching_point__photos"
+    )
     return _window(sessions.filter(condition).order_by("starts_at", "id"), start, end)
 
 
