@@ -10,6 +10,7 @@ from lms.classroom import media, services
 from lms.classroom.models import ChatMessage, LiveRoom, Poll, PresenceInterval, RaisedHand, Terminal
 from lms.classroom.services import PRESENCE_STALE_SECONDS, interval_end, member_minutes
 from lms.compiled import CompiledQuery, Slot
+from lms.people.selectors import loaded_with_user
 from lms.scheduling.models import PUBLIC_STATUSES, EnrollmentStatus, Session
 
 CHAT_HISTORY = 100
@@ -182,7 +183,7 @@ def presence_timeline(room: LiveRoom, until) -> list[dict]:
 def terminal_of(user) -> Terminal | None:
     """The user's terminal login (a township screen), or None; no query when it was loaded with the
     user (lms.people.backends)."""
-    if "classroom_terminal" in user._state.fields_cache:
+    if loaded_with_user(user, "classroom_terminal"):
         return getattr(user, "classroom_terminal", None)
     return Terminal.objects.filter(user=user).first()
 

@@ -103,7 +103,7 @@ def can_manage_teachers(user: User) -> bool:
 def member_profile(user: User) -> Member | None:
     if not user.is_authenticated:
         return None
-    if _loaded(user, "member"):
+    if loaded_with_user(user, "member"):
         return getattr(user, "member", None)  # loaded with the user (lms.people.backends)
     return Member.objects.select_related("branch", "branch__township").filter(user=user).first()
 
@@ -111,12 +111,12 @@ def member_profile(user: User) -> Member | None:
 def teacher_profile(user: User) -> Teacher | None:
     if not user.is_authenticated:
         return None
-    if _loaded(user, "teacher"):
+    if loaded_with_user(user, "teacher"):
         return getattr(user, "teacher", None)  # loaded with the user (lms.people.backends)
     return Teacher.objects.filter(user=user).first()
 
 
-def _loaded(user, relation: str) -> bool:
+def loaded_with_user(user, relation: str) -> bool:
     """Whether the user's reverse one-to-one `relation` was loaded with it (a None counts: no profile)."""
     return relation in user._state.fields_cache
 

@@ -18,7 +18,7 @@ from wagtail.models import Page
 
 from courses.models import CitySchoolPage, TownshipSchoolPage
 from lms.people.models import Branch, Member, Teacher
-from lms.people.selectors import member_profile, members_for_user
+from lms.people.selectors import loaded_with_user, member_profile, members_for_user
 from lms.scheduling import conflicts, rules, selectors
 from lms.scheduling.models import (
     PUBLIC_STATUSES,
@@ -514,9 +514,8 @@ def _waitlist_promote(training_class: TrainingClass) -> list[Enrollment]:
 
 
 def calendar_token_for(*, user) -> CalendarToken:
-    loaded = user._state.fields_cache.get("calendar_token")  # with the request's user (people.backends)
-    if loaded is not None:
-        return loaded
+    if loaded_with_user(user, "calendar_token") and getattr(user, "calendar_token", None) is not None:
+        return user.calendar_token
     token, _created = CalendarToken.objects.get_or_create(user=user)
     return token
 
