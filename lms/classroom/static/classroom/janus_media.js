@@ -63,7 +63,13 @@
     }
 
     publish(feed, video, audio) {
-      this.wanted = { kind: "publish", feed, video, audio };
+      const same = this.wanted && this.wanted.kind === "publish" && this.wanted.feed === feed;
+      if (same) {  // asked again (连线 names the publisher twice): keep the join under way, new tracks
+        this.wanted.audio = audio;
+        this.replaceVideo(video);
+      } else {
+        this.wanted = { kind: "publish", feed, video, audio };
+      }
       this.apply();
     }
 
@@ -99,6 +105,10 @@
       if (this.remote) { this.remote = null; this.options.video.srcObject = null; }
     }
 
+    abandon(wanted) {  // a join given up because something else is wanted now: it is no longer under way
+      if (this.current === wanted) this.current = null;
+    }
+
     same(a, b) { return a && b && a.kind === b.kind && a.feed === b.feed; }
 
     async apply() {
@@ -113,11 +123,11 @@
         this.current = null;
         return;  // session() retries
       }
-      if (this.wanted !== wanted) return;
+      if (this.wanted !== wanted) { this.abandon(wanted); return; }
       janus.attach({
         plugin: "janus.plugin.videoroom",
         success: (handle) => {
-          if (this.wanted !== wanted) { handle.detach(); return; }
+          if (this.wanted !== wanted) { handle.detach(); this.abandon(wanted); return; }
           this.handle = handle;
           const join = { request: "join", room: this.options.room, token: this.options.roomToken };
           if (wanted.kind === "publish") {
