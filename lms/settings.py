@@ -213,6 +213,9 @@ else:
 # copy, and a logout in one would not reach the others. While Redis is down they are read from the
 # database (the cache above treats a failure as a miss).
 SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
+# Member pages keep their costliest parts in Redis until a table they show is written
+# (lms/fragments.py); not with the in-memory cache, which the worker's writes would not reach.
+FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", bool(REDIS_URL))
 
 # Background work. TASKS_BACKEND=database (development and production): tasks wait in the database
 # (django-tasks-db) for `manage.py db_worker`, which `make run` starts next to the server and deploy/

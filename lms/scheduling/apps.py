@@ -11,10 +11,12 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from lms import fragments
         from lms.scheduling import signals
 
         post_migrate.connect(_refresh_role_permissions, sender=self)
         signals.connect()
+        fragments.install()  # "My training" is cached until scheduling, leave or places change
 
 
 def _refresh_role_permissions(sender, using="default", **kwargs):

@@ -11,11 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from lms import fragments
 from lms.attendance.leave import member_leave_by_session
 from lms.attendance.models import OPEN_LEAVE_STATUSES, LeaveSession
 from lms.people.selectors import member_profile, teacher_profile
@@ -118,14 +120,33 @@ def _calendar_urls(request, token: str) -> tuple[str, str]:
 def my_classes(request):
     """我的培训 (phone first): the member's classes first, then the user's sessions (as member and as
     teacher) grouped by class and by day, past days collapsed and today marked, with leave per
-    session, per day and per class; classes open to them; the calendar subscription."""
+    session, per day and per class; classes open to them; the calendar subscription. The classes,
+    timetable and open classes are one cached fragment (lms/fragments.py): signing in elsewhere
+    does not change them."""
     user = request.user
     member = member_profile(user)
     teacher = teacher_profile(user)
+    feed_url, webcal_url = _calendar_urls(request, services.calendar_token_for(user=user).token)
+    return render(
+        request,
+        "scheduling/my_classes.html",
+        {
+            "member": member,
+            "teacher": teacher,
+            "timetable": fragments.cached(
+                request, "my_classes", lambda: _my_classes_timetable(request, member, teacher)
+            ),
+            "feed_url": feed_url,
+            "webcal_url": webcal_url,
+        },
+    )
+
+
+def _my_classes_timetable(request, member, teacher) -> str:
     now = timezone.now()
     sessions = selectors.with_school_pages(
         selectors.user_sessions(
-            user,
+            request.user,
             now - timedelta(days=PAST_DAYS),
             now + timedelta(days=AHEAD_DAYS),
             member=member,
@@ -154,10 +175,8 @@ def my_classes(request):
     open_classes = selectors.classes_open_to(member) if member else []
     for training_class in open_classes:
         training_class.seats_left = max(training_class.capacity - training_class.enrolled_count, 0)
-    feed_url, webcal_url = _calendar_urls(request, services.calendar_token_for(user=user).token)
-    return render(
-        request,
-        "scheduling/my_classes.html",
+    return render_to_string(
+        "scheduling/my_classes_timetable.html",
         {
             "member": member,
             "teacher": teacher,
@@ -165,9 +184,8 @@ def my_classes(request):
             "groups": groups,
             "enrolments": enrolments,
             "open_classes": open_classes,
-            "feed_url": feed_url,
-            "webcal_url": webcal_url,
         },
+        request,
     )
 
 

@@ -1,0 +1,118 @@
+"""Cached fragments of member pages, valid until a table they show is written.
+
+"My training" (`/me/classes/`) builds a member's timetable, classes and the classes open to them
+from a dozen tables; that is most of the page's cost, and it changes when staff or the member
+change scheduling, leave or places, not when anyone signs in. So its HTML is kept in Redis per
+user, language and minute, together with the *write token* it was built under, and served while
+the token is unchanged.
+
+The write token changes whenever any process writes one of `WATCHED_TABLES` (a database execute
+wrapper on every connection sees each INSERT, UPDATE and DELETE, so bulk writes, admin edits,
+imports and tasks count too): at once, and again when the transaction commits (a page built in
+between from the old rows is then dropped). Attendance records are not watched: a burst of
+sign-ins leaves the timetables cached. The minute is part of the key because the pages say
+"today", which sessions are over and when leave can still be asked (all on whole minutes).
+
+Forms in a fragment carry the request's CSRF token: the cached copy holds a placeholder that each
+answer fills with its own token.
+
+Only with Redis (settings.FRAGMENT_CACHE): an in-memory cache is one process's, and the worker's
+writes would not reach the server's copy.
+"""
+
+import logging
+import re
+import secrets
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.backends.signals import connection_created
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from lms.cache import FAILURES
+
+logger = logging.getLogger(__name__)
+
+TOKEN_KEY = "fragments:write-token"
+SECONDS = 120  # a key names its minute; kept a little longer than that minute
+# Tables whose rows the cached fragments show (by prefix).
+WATCHED_TABLES = (
+    "scheduling_",
+    "attendance_leaverequest",
+    "courses_",
+    "wagtailcore_page",
+    "people_member",
+    "people_teacher",
+    "people_branch",
+)
+WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+CSRF_PLACEHOLDER = "\x00csrf\x00"
+
+
+def _watched_write(sql) -> bool:
+    if not isinstance(sql, str):
+        return False
+    found = WRITE.match(sql)
+    return bool(found) and found.group(1).startswith(WATCHED_TABLES)
+
+
+def token_renew() -> None:
+    """Every cached fragment is out of date from now on."""
+    try:
+        cache.set(TOKEN_KEY, secrets.token_hex(8), None)
+    except FAILURES:  # the cache is down: nothing is served from it either
+        logger.warning("could not renew the fragments' write token", exc_info=True)
+
+
+def _watch(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if _watched_write(sql):
+        token_renew()
+        connection = context["connection"]
+        if connection.in_atomic_block and not _renews_at_commit(connection):
+            transaction.on_commit(token_renew, using=connection.alias)
+    return result
+
+
+def _renews_at_commit(connection) -> bool:
+    return any(func is token_renew for _savepoints, func, _robust in connection.run_on_commit)
+
+
+def _install(sender, connection, **kwargs):
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def install() -> None:
+    """Watch every database connection of this process (called once, from AppConfig.ready)."""
+    if settings.FRAGMENT_CACHE:
+        connection_created.connect(_install, dispatch_uid="lms.fragments")
+
+
+def cached(request, name: str, build) -> str:
+    """The HTML of fragment `name` for the request's user: from the cache when nothing it shows was
+    written since, else `build()` (a string of HTML rendered by our templates, so escaped), kept for
+    the next request."""
+    if not settings.FRAGMENT_CACHE:
+        return _safe(build())
+    minute = int(timezone.now().timestamp()) // 60
+    key = f"fragments:{name}:{request.user.pk}:{get_language()}:{minute}"
+    found = cache.get_many([TOKEN_KEY, key])
+    token, entry = found.get(TOKEN_KEY), found.get(key)
+    if token is not None and entry is not None and entry[0] == token:
+        return _safe(entry[1].replace(CSRF_PLACEHOLDER, get_token(request)))
+    html = build()
+    if token is None:
+        token_renew()  # the next request caches (this one cannot know the token it was built under)
+    else:
+        cache.set(key, (token, CSRF_VALUE.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", html)), SECONDS)
+    return _safe(html)
+
+
+def _safe(html: str) -> str:
+    return mark_safe(html)  # noqa: S308 (rendered by our templates: the text in it is escaped)
