@@ -49,6 +49,8 @@ WATCHED_TABLES = (
     "people_teacher",
     "people_branch",
 )
+# Written on a member's first visit (the calendar link is not in a fragment): not a change of timetable.
+UNWATCHED_TABLES = ("scheduling_calendartoken",)
 WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 CSRF_PLACEHOLDER = "\x00csrf\x00"
@@ -58,7 +60,10 @@ def _watched_write(sql) -> bool:
     if not isinstance(sql, str):
         return False
     found = WRITE.match(sql)
-    return bool(found) and found.group(1).startswith(WATCHED_TABLES)
+    if not found:
+        return False
+    table = found.group(1)
+    return table.startswith(WATCHED_TABLES) and not table.startswith(UNWATCHED_TABLES)
 
 
 def token_renew() -> None:
