@@ -3,15 +3,15 @@
 "My training" (`/me/classes/`) builds a member's timetable, classes and the classes open to them
 from a dozen tables; that is most of the page's cost, and it changes when staff or the member
 change scheduling, leave or places, not when anyone signs in. So its HTML is kept in Redis per
-user, language and minute, together with the *write token* it was built under, and served while
-the token is unchanged.
+user and language, together with the *write token* it was built under and the moment its text
+stops being true, and served while the token is unchanged and that moment has not come.
 
 The write token changes whenever any process writes one of `WATCHED_TABLES` (a database execute
 wrapper on every connection sees each INSERT, UPDATE and DELETE, so bulk writes, admin edits,
 imports and tasks count too): at once, and again when the transaction commits (a page built in
 between from the old rows is then dropped). Attendance records are not watched: a burst of
-sign-ins leaves the timetables cached. The minute is part of the key because the pages say
-"today", which sessions are over and when leave can still be asked (all on whole minutes).
+sign-ins leaves the timetables cached. Time changes a timetable too ("today", which sessions have
+started or ended, whether leave can still be asked): the view says when its fragment expires.
 
 Forms in a fragment carry the request's CSRF token: the cached copy holds a placeholder that each
 answer fills with its own token.
@@ -38,7 +38,7 @@ from lms.cache import FAILURES
 logger = logging.getLogger(__name__)
 
 TOKEN_KEY = "fragments:write-token"
-SECONDS = 120  # a key names its minute; kept a little longer than that minute
+SECONDS = 3600  # at most; an entry also says until when it is true
 # Tables whose rows the cached fragments show (by prefix).
 WATCHED_TABLES = (
     "scheduling_",
@@ -101,21 +101,23 @@ def install() -> None:
 
 def cached(request, name: str, build) -> str:
     """The HTML of fragment `name` for the request's user: from the cache when nothing it shows was
-    written since, else `build()` (a string of HTML rendered by our templates, so escaped), kept for
-    the next request."""
+    written since and its time has not run out, else `build()`, which returns the HTML (rendered by
+    our templates, so escaped) and the moment it stops being true (the next session to start or end,
+    the next midnight), kept for the next request."""
     if not settings.FRAGMENT_CACHE:
-        return _safe(build())
-    minute = int(timezone.now().timestamp()) // 60
-    key = f"fragments:{name}:{request.user.pk}:{get_language()}:{minute}"
+        return _safe(build()[0])
+    now = timezone.now().timestamp()
+    key = f"fragments:{name}:{request.user.pk}:{get_language()}"
     found = cache.get_many([TOKEN_KEY, key])
     token, entry = found.get(TOKEN_KEY), found.get(key)
-    if token is not None and entry is not None and entry[0] == token:
-        return _safe(entry[1].replace(CSRF_PLACEHOLDER, get_token(request)))
-    html = build()
+    if token is not None and entry is not None and entry[0] == token and entry[1] <= now < entry[2]:
+        return _safe(entry[3].replace(CSRF_PLACEHOLDER, get_token(request)))
+    html, until = build()
     if token is None:
         token_renew()  # the next request caches (this one cannot know the token it was built under)
     else:
-        cache.set(key, (token, CSRF_VALUE.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", html)), SECONDS)
+        kept = CSRF_VALUE.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", html)
+        cache.set(key, (token, now, until.timestamp(), kept), SECONDS)
     return _safe(html)
 
 

@@ -4,7 +4,7 @@ and writes through one service."""
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -142,7 +142,9 @@ def my_classes(request):
     )
 
 
-def _my_classes_timetable(request, member, teacher) -> str:
+def _my_classes_timetable(request, member, teacher) -> tuple[str, datetime]:
+    """The HTML of the classes, timetable and open classes, and when it stops being true: the next
+    session to start or end (leave, "ended") or midnight ("today", classes still to join)."""
     now = timezone.now()
     sessions = selectors.with_school_pages(
         selectors.user_sessions(
@@ -175,7 +177,11 @@ def _my_classes_timetable(request, member, teacher) -> str:
     open_classes = selectors.classes_open_to(member) if member else []
     for training_class in open_classes:
         training_class.seats_left = max(training_class.capacity - training_class.enrolled_count, 0)
-    return render_to_string(
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(now) + timedelta(days=1), time()))
+    until = min(
+        (moment for s in sessions for moment in (s.starts_at, s.ends_at) if moment > now), default=midnight
+    )
+    html = render_to_string(
         "scheduling/my_classes_timetable.html",
         {
             "member": member,
@@ -187,6 +193,7 @@ def _my_classes_timetable(request, member, teacher) -> str:
         },
         request,
     )
+    return html, min(until, midnight)
 
 
 def _refusal(error: ValidationError | PermissionDenied) -> str:
