@@ -39,11 +39,14 @@ logger = logging.getLogger(__name__)
 
 TOKEN_KEY = "fragments:write-token"
 SECONDS = 3600  # at most; an entry also says until when it is true
-# Tables whose rows the cached fragments show (by prefix).
+# Tables whose rows the cached fragments show (by prefix). Not online learning (courses_courselearner,
+# courses_lessoncompletion…): members studying write those all day.
 WATCHED_TABLES = (
     "scheduling_",
     "attendance_leaverequest",
-    "courses_",
+    "courses_cityschoolpage",
+    "courses_townshipschoolpage",
+    "courses_teachingpointpage",
     "wagtailcore_page",
     "people_member",
     "people_teacher",
