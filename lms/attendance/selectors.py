@@ -4,7 +4,7 @@ city staff the city, the organization department everything, a member only thems
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import (
     BooleanField,
@@ -37,6 +37,7 @@ from lms.attendance.models import (
     RequirementRule,
     RequirementScope,
 )
+from lms.compiled import CompiledQuery, Slot
 from lms.people.models import Member, MemberCategory
 from lms.people.selectors import members_for_user
 from lms.scheduling.models import PUBLIC_STATUSES, Enrollment, EnrollmentStatus, Session
@@ -229,6 +230,45 @@ class Ledger:
         return self.last_attended is not None
 
 
+def _ledger_records_query(s) -> QuerySet[AttendanceRecord]:
+    records = AttendanceRecord.objects.filter(
+        member_id=s.member,
+        status__in=ATTENDED_STATUSES,
+        session__starts_at__gte=s.start,
+        session__starts_at__lt=s.end,
+    )
+    uncounted = uncounted_sessions(s.year)
+    if uncounted is not None:
+        # Shown, but credited nothing: worked out in the same query as the records.
+        records = records.annotate(uncounted=ExpressionWrapper(uncounted, output_field=BooleanField()))
+    return records.select_related(
+        "session", "session__training_class", "session__training_class__school"
+    ).order_by("session__starts_at")
+
+
+_LEDGER_RECORDS: dict[bool, CompiledQuery] = {}
+
+
+def _ledger_records() -> CompiledQuery:
+    """The member's credited records of a year, on every hours page: compiled once per process
+    (lms/compiled.py); with a `year` slot when an app leaves some sessions out of a year's hours."""
+    leaves_out = bool(_uncounted_sessions)
+    if leaves_out not in _LEDGER_RECORDS:
+        slots = [
+            Slot("member", -774_000_401),
+            Slot("start", datetime(2001, 2, 3, 4, 5, 6, 789_401, tzinfo=UTC)),
+            Slot("end", datetime(2001, 2, 3, 4, 5, 6, 789_402, tzinfo=UTC)),
+        ]
+        if leaves_out:
+            slots.append(Slot("year", 1789))  # a year the field accepts (else Django drops the condition)
+        _LEDGER_RECORDS[leaves_out] = CompiledQuery(_ledger_records_query, *slots)
+    return _LEDGER_RECORDS[leaves_out]
+
+
+def _year_slot(year: int) -> dict:
+    return {"year": year} if _uncounted_sessions else {}
+
+
 def member_ledger(member: Member, year: int) -> Ledger:
     """The member's credited sessions in `year`, totals per source, what counts toward the rule, and
     the 5-year rotation. A session the year leaves out (`uncounted_sessions`: an exam, by the
@@ -236,21 +276,7 @@ def member_ledger(member: Member, year: int) -> Ledger:
     the member trained for the rotation."""
     rule = requirement_rules(year)[member.category]
     start, end = year_bounds(year)
-    records = AttendanceRecord.objects.filter(
-        member=member,
-        status__in=ATTENDED_STATUSES,
-        session__starts_at__gte=start,
-        session__starts_at__lt=end,
-    )
-    uncounted = uncounted_sessions(year)
-    if uncounted is not None:
-        # Shown, but credited nothing: worked out in the same query as the records.
-        records = records.annotate(uncounted=ExpressionWrapper(uncounted, output_field=BooleanField()))
-    records = list(
-        records.select_related(
-            "session", "session__training_class", "session__training_class__school"
-        ).order_by("session__starts_at")
-    )
+    records = _ledger_records().all(member=member.pk, start=start, end=end, **_year_slot(year))
     ledger = Ledger(member=member, year=year, rule=rule, records=records)
     for record in records:
         record.not_counted_note = ""
