@@ -437,7 +437,12 @@ def test_the_upload_page_explains_the_columns(client, county):
 # --- Cost ----------------------------------------------------------------------------------------
 
 
-def dry_run_queries(client, branch, count: int, first: int) -> int:
+# Reads that Redis answers when it has them (the session, Wagtail's site root paths): a miss under a
+# loaded CI machine added one query to one of the two uploads. They do not depend on the rows.
+CACHE_BACKED = ('"django_session"', '"wagtailcore_site"')
+
+
+def dry_run_queries(client, branch, count: int, first: int) -> list[str]:
     rows = [HEADER] + [[f"党员{n}", f"138{n:08d}", "甲村党支部", "", ""] for n in range(first, first + count)]
     for n in range(first, first + count, 5):  # every fifth member is already known
         factories.MemberFactory(branch=branch, phone=f"138{n:08d}")
@@ -445,11 +450,12 @@ def dry_run_queries(client, branch, count: int, first: int) -> int:
         response = upload(client, csv_upload(rows))
     report = response.context["report"]
     assert (report.created, report.unchanged + report.updated) == (count - count // 5, count // 5)
-    return len(queries)
+    return [q["sql"] for q in queries.captured_queries if not any(t in q["sql"] for t in CACHE_BACKED)]
 
 
 def test_dry_run_queries_do_not_grow_with_the_rows(client, county):
     client.force_login(county["staff_a"])
     few = dry_run_queries(client, county["branch_a"], 50, 1)
     many = dry_run_queries(client, county["branch_a"], 500, 1000)
-    assert few == many, (few, many)
+    tables = [sql.split(" FROM ", 1)[-1][:60] for sql in many]
+    assert len(few) == len(many), (len(few), len(many), tables)
