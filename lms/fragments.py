@@ -26,7 +26,7 @@ import secrets
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.backends.signals import connection_created
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -80,15 +80,34 @@ def token_renew() -> None:
 def _watch(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
     if _watched_write(sql):
-        token_renew()
         connection = context["connection"]
-        if connection.in_atomic_block and not _renews_at_commit(connection):
-            transaction.on_commit(token_renew, using=connection.alias)
+        if not connection.in_atomic_block:
+            token_renew()
+            return result
+        # In a transaction: renewed at commit (when the rows become visible), and once at the first
+        # such write, for readers sharing this connection (tests run inside a transaction never
+        # committed), not at each statement: a stuck Redis then slows a transaction once, not an
+        # import once per row.
+        if not getattr(connection, "fragments_renewed", False):
+            connection.fragments_renewed = True
+            token_renew()
+        if not _renews_at_commit(connection):
+            transaction.on_commit(_renew_after_commit, using=connection.alias)
     return result
 
 
+def _renew_after_commit() -> None:
+    token_renew()
+    _forget_renewals()
+
+
+def _forget_renewals() -> None:
+    for connection in connections.all(initialized_only=True):
+        connection.fragments_renewed = False
+
+
 def _renews_at_commit(connection) -> bool:
-    return any(func is token_renew for _savepoints, func, _robust in connection.run_on_commit)
+    return any(func is _renew_after_commit for _savepoints, func, _robust in connection.run_on_commit)
 
 
 def _install(sender, connection, **kwargs):
@@ -111,6 +130,7 @@ def cached(request, name: str, build) -> str:
         return _safe(build()[0])
     now = timezone.now().timestamp()
     key = f"fragments:{name}:{request.user.pk}:{get_language()}"
+    _forget_renewals()  # a write after this read in the same transaction renews the token again
     found = cache.get_many([TOKEN_KEY, key])
     token, entry = found.get(TOKEN_KEY), found.get(key)
     if token is not None and entry is not None and entry[0] == token and entry[1] <= now < entry[2]:

@@ -137,6 +137,8 @@ def test_a_write_renews_the_token_at_once_and_again_at_commit():
     with transaction.atomic():
         Session.objects.filter(pk=-1).update(title="批量改名")  # a bulk write, even of no row
         renewed = fragments.cache.get(fragments.TOKEN_KEY)
+        Session.objects.filter(pk=-2).update(title="再改")  # once per transaction until it commits
+        assert fragments.cache.get(fragments.TOKEN_KEY) == renewed
         fragments.cache.set(fragments.TOKEN_KEY, "built-before-the-commit", None)
     assert fragments.cache.get(fragments.TOKEN_KEY) not in {renewed, "built-before-the-commit"}
     # A rolled-back write renews it only once; reads and unwatched tables (a sign-in's attendance
