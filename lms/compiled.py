@@ -10,8 +10,10 @@ the model instances with Django's own machinery (the same converters, `from_db` 
 population as iterating the queryset), so the objects are exactly those the ORM would give.
 
 Only values that reach the SQL unchanged can be slots: `field=slot`, `field__in=[slot, ...]`,
-comparisons (`__lt`, `__gte`, ...), in subqueries too. Compiling checks that each slot's value is
-among the SQL parameters and fails loudly otherwise (for instance behind `__contains`); give each
+comparisons (`__lt`, `__gte`, ...), in subqueries too; and `field__startswith=slot` with a slot made
+`Slot(..., startswith=True)`, bound as the escaped LIKE pattern the lookup would send. Compiling
+checks that each slot's value is among the SQL parameters and fails loudly otherwise (for instance
+behind `__contains`); give each
 slot an example value no other parameter of the query has. Annotations are set on the objects as
 the ORM sets them.
 """
@@ -41,6 +43,7 @@ class Slot:
 
     name: str
     example: Any
+    startswith: bool = False  # used as `field__startswith=slot`
 
 
 @dataclass
@@ -84,11 +87,18 @@ class CompiledQuery:
             connection = connections[db]
             for slot in self._slots:
                 adapt = _adapter(connection, slot.example)
+                if slot.startswith:
+                    # As the startswith lookup sends its value: LIKE's own characters escaped.
+                    adapt = lambda value, ops=connection.ops: f"{ops.prep_for_like_query(value)}%"  # noqa: E731
                 adapted = adapt(slot.example) if adapt else None
                 found = [
                     i
                     for i, value in enumerate(params)
-                    if (isinstance(value, type(slot.example)) and value == slot.example)
+                    if (
+                        not slot.startswith
+                        and isinstance(value, type(slot.example))
+                        and value == slot.example
+                    )
                     or (adapt and value == adapted)
                 ]
                 if not found:

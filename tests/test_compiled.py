@@ -118,3 +118,24 @@ def test_a_counting_query_counts_as_the_orm_does(county, django_assert_num_queri
             counted = query.count(town=town.pk)
         assert counted == Member.objects.filter(branch__township=town).count() > 0
     assert query.count(town=10**8) == 0
+
+
+def test_a_startswith_slot_escapes_like_the_lookup(county):
+    """A prefix is bound as the startswith lookup sends it: `_` and `%` in it match only themselves."""
+    query = CompiledQuery(
+        lambda s: Member.objects.filter(name__startswith=s.prefix).order_by("pk"),
+        Slot("prefix", "QQ774-prefix", startswith=True),
+    )
+    branch = county["member_a"].branch
+    exact = factories.MemberFactory(name="张_三%", branch=branch)
+    like_wildcards = factories.MemberFactory(name="张x三y", branch=branch)
+    assert [m.pk for m in query.all(prefix="张_三%")] == [exact.pk]
+    assert like_wildcards.pk in [m.pk for m in query.all(prefix="张")]
+    for prefix in ("张_", "张", "nobody"):
+        assert [m.pk for m in query.all(prefix=prefix)] == list(
+            Member.objects.filter(name__startswith=prefix).order_by("pk").values_list("pk", flat=True)
+        )
+    with pytest.raises(ValueError, match="prefix"):  # without startswith=True the pattern is not found
+        CompiledQuery(
+            lambda s: Member.objects.filter(name__startswith=s.prefix), Slot("prefix", "QQ774-prefix")
+        ).all(prefix="张")
