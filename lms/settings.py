@@ -389,7 +389,7 @@ STORAGES = {
     # New uploads get an unguessable folder: images/<20 random hex>/name (lms/files/storage.py).
     "default": {"BACKEND": "lms.files.storage.UnguessableNamesStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "lms.files.storage.StaticFilesStorage"  # whitenoise's, with URLs kept per process
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

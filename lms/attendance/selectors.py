@@ -159,11 +159,35 @@ def record_history(record: AttendanceRecord) -> QuerySet[AttendanceChange]:
 # --- Requirements and the ledger -----------------------------------------------------------------
 
 
+# The hours page's small queries, on every visit: compiled once per process (lms/compiled.py). Year
+# examples are years the fields accept: the ORM drops a condition whose value is out of range.
+_RULES = CompiledQuery(lambda s: RequirementRule.objects.filter(year=s.year), Slot("year", 1788))
+_ONLINE = CompiledQuery(
+    lambda s: OnlineStudy.objects.filter(member_id=s.member, year=s.year).only("pk", "minutes"),
+    Slot("member", -774_000_411),
+    Slot("year", 1788),
+)
+_LAST_ATTENDED = CompiledQuery(
+    lambda s: AttendanceRecord.objects.filter(
+        member_id=s.member,
+        status__in=ATTENDED_STATUSES,
+        session__starts_at__gte=s.start,
+        session__starts_at__lt=s.end,
+    )
+    .only("pk")
+    .annotate(started=F("session__starts_at"))
+    .order_by("-session__starts_at")[:1],
+    Slot("member", -774_000_412),
+    Slot("start", datetime(2001, 2, 3, 4, 5, 6, 789_411, tzinfo=UTC)),
+    Slot("end", datetime(2001, 2, 3, 4, 5, 6, 789_412, tzinfo=UTC)),
+)
+
+
 def requirement_rules(year: int) -> dict[str, RequirementRule]:
     """The year's rule per member category: the stored one, else the default."""
     from lms.attendance.services import default_rule
 
-    stored = {rule.category: rule for rule in RequirementRule.objects.filter(year=year)}
+    stored = {rule.category: rule for rule in _RULES.all(year=year)}
     return {
         category: stored.get(category) or default_rule(year, category) for category in MemberCategory.values
     }
@@ -298,36 +322,25 @@ def member_ledger(member: Member, year: int) -> Ledger:
         ledger.minutes_by_source[AttendanceSource.ONLINE] = online
         ledger.total_minutes += online
         ledger.counted_minutes += online
-    ledger.last_attended = last_attended(member, year)
+    # The year's own records are the latest of the rotation's five years: no query when there are any.
+    ledger.last_attended = (
+        timezone.localdate(records[-1].session.starts_at) if records else last_attended(member, year)
+    )
     return ledger
 
 
 def online_minutes(member_id: int, year: int) -> int:
     """Minutes of online study credited to the member in `year`."""
-    return (
-        OnlineStudy.objects.filter(member_id=member_id, year=year).aggregate(minutes=Sum("minutes"))[
-            "minutes"
-        ]
-        or 0
-    )
+    # One row per video watched that year: summed here rather than compiling an aggregate.
+    return sum(row.minutes for row in _ONLINE.all(member=member_id, year=year))
 
 
 def last_attended(member: Member, year: int) -> date | None:
     """The last day in the five years up to `year` the member attended a class at a party school."""
     start, _end = year_bounds(year - ROTATION_YEARS + 1)
     _start, end = year_bounds(year)
-    record = (
-        AttendanceRecord.objects.filter(
-            member=member,
-            status__in=ATTENDED_STATUSES,
-            session__starts_at__gte=start,
-            session__starts_at__lt=end,
-        )
-        .order_by("-session__starts_at")
-        .values_list("session__starts_at", flat=True)
-        .first()
-    )
-    return timezone.localdate(record) if record else None
+    record = _LAST_ATTENDED.first(member=member.pk, start=start, end=end)
+    return timezone.localdate(record.started) if record else None
 
 
 def _credited_in(year: int) -> QuerySet[AttendanceRecord]:

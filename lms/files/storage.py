@@ -1,4 +1,4 @@
-"""File names nobody can guess.
+"""File names nobody can guess, and the static files' URLs worked out once.
 
 Wagtail stores originals as `original_images/<upload name>`, renditions as `images/<upload name>.<filter>`
 and documents as `documents/<upload name>`: knowing a file's name was enough to ask for it. This
@@ -11,6 +11,7 @@ import posixpath
 import secrets
 
 from django.core.files.storage import FileSystemStorage
+from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 RANDOMISED_FOLDERS = ("original_images", "images", "documents")
 
@@ -22,3 +23,26 @@ class UnguessableNamesStorage(FileSystemStorage):
         if folder in RANDOMISED_FOLDERS:
             return posixpath.join(folder, secrets.token_hex(10), name)
         return filename
+
+
+class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+    """Production's static files (hashed names, compressed copies), each URL worked out once per
+    process: the manifest is read when the storage is made and does not change until the process
+    restarts, and working a URL out again cost 0.1 ms per `{% static %}`, five on every page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._urls: dict[str, str] = {}
+
+    def url(self, name, force=False):
+        if force:
+            return super().url(name, force)
+        try:
+            return self._urls[name]
+        except KeyError:
+            url = self._urls[name] = super().url(name)
+            return url
+
+    def post_process(self, *args, **kwargs):
+        self._urls.clear()  # collectstatic is writing a new manifest
+        yield from super().post_process(*args, **kwargs)
