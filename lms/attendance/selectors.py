@@ -168,15 +168,17 @@ _ONLINE = CompiledQuery(
     Slot("year", 1788),
 )
 _LAST_ATTENDED = CompiledQuery(
-    lambda s: AttendanceRecord.objects.filter(
-        member_id=s.member,
-        status__in=ATTENDED_STATUSES,
-        session__starts_at__gte=s.start,
-        session__starts_at__lt=s.end,
-    )
-    .only("pk")
-    .annotate(started=F("session__starts_at"))
-    .order_by("-session__starts_at")[:1],
+    lambda s: (
+        AttendanceRecord.objects.filter(
+            member_id=s.member,
+            status__in=ATTENDED_STATUSES,
+            session__starts_at__gte=s.start,
+            session__starts_at__lt=s.end,
+        )
+        .only("pk")
+        .annotate(started=F("session__starts_at"))
+        .order_by("-session__starts_at")[:1]
+    ),
     Slot("member", -774_000_412),
     Slot("start", datetime(2001, 2, 3, 4, 5, 6, 789_411, tzinfo=UTC)),
     Slot("end", datetime(2001, 2, 3, 4, 5, 6, 789_412, tzinfo=UTC)),
