@@ -1,5 +1,5 @@
 """A member on a phone makes up a missed lecture from its recording: hls.js plays our generated HLS,
-the member plays at 1.5×, reloads, resumes where they left off, and the seconds credited follow the
+the member plays at 1.25×, reloads, resumes where they left off, and the seconds credited follow the
 seconds played (nothing for the part skipped)."""
 
 import shutil
@@ -93,14 +93,17 @@ def test_a_migrant_member_makes_up_a_lecture_on_a_phone_and_resumes_after_a_relo
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.evaluate("window.Hls && window.Hls.isSupported()")
 
-    # Play at 1.5× until about 12 s of the video have played, then pause (heartbeats every 10 s and
-    # one when the page goes away).
-    page.get_by_test_id("rate").select_option("1.5")
+    # Play at 1.25× until about 12 s of the video have played, then pause (heartbeats every 10 s and
+    # one when the page goes away). Not at 1.5×, the fastest that counts: the server allows the wall
+    # time between the moments two heartbeats ARRIVED × 1.5 + 3 s, so at exactly 1.5× a heartbeat
+    # held up 2 s by a loaded CI machine cost 2 s of credit (CI saw 10 credited for 12.04 played).
+    # The limit itself is tested with a frozen clock (test_heartbeats.py).
+    page.get_by_test_id("rate").select_option("1.25")
     page.evaluate("document.querySelector('video').muted = true; document.querySelector('video').play()")
     page.wait_for_function("document.querySelector('video').currentTime >= 12", timeout=60_000)
     page.evaluate("document.querySelector('video').pause()")
     played = page.evaluate("document.querySelector('video').currentTime")
-    assert page.evaluate("document.querySelector('video').playbackRate") == 1.5
+    assert page.evaluate("document.querySelector('video').playbackRate") == 1.25
 
     # The next heartbeat (within 10 s) carries the rest: wait until the server has it.
     def position_saved():
