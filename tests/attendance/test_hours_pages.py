@@ -57,6 +57,27 @@ def test_my_hours_shows_the_members_own_ledger(client, hours):
     assert hours["city_class"].title not in page  # member_b's
 
 
+def test_my_hours_names_each_records_status_and_source_in_the_members_language(client, hours):
+    """The labels come from the enums (not get_FOO_display): the page's language, each record its own."""
+    from lms.attendance.models import AttendanceSource, AttendanceStatus
+
+    late = hours["class_a"].sessions.order_by("starts_at").last()
+    member = hours["member_a2"]
+    attend(member, late, status=AttendanceStatus.LATE, source=AttendanceSource.ROLL_CALL)
+    client.force_login(member.user)
+    for language in ("zh-hans", "en"):
+        client.post("/i18n/setlang/", {"language": language, "next": MY_HOURS})
+        page = client.get(MY_HOURS, {"year": YEAR}).content.decode()
+        assert f'lang="{language}"' in page
+        with translation.override(language):
+            records = page.split('data-testid="record"')[1:]
+            assert len(records) == 2
+            first, last = (record.split("</li>")[0] for record in records)
+            assert str(AttendanceStatus.PRESENT.label) in first and str(AttendanceSource.QR.label) in first
+            assert str(AttendanceStatus.LATE.label) in last and str(AttendanceSource.ROLL_CALL.label) in last
+            assert str(AttendanceStatus.LATE.label) not in first
+
+
 def test_my_hours_marks_sessions_that_do_not_count_and_the_rotation(client, hours):
     member_b = hours["member_b"]
     client.force_login(member_b.user)
