@@ -2,17 +2,17 @@ import pytest
 import time_machine
 
 from tests import clock, factories
-from tests.db_template import django_db_setup, drop_template, install_fast_flush  # noqa: F401 (overrides pytest-django's)
+from tests.db_template import django_db_setup, drop_templates, install_fast_flush, keeps_template  # noqa: F401 (overrides pytest-django's)
 
 install_fast_flush()
 
 
 def pytest_sessionstart(session):
-    drop_template(session.config)
+    drop_templates(session.config, keep_current=True)
 
 
 def pytest_sessionfinish(session):
-    drop_template(session.config)
+    drop_templates(session.config, keep_current=keeps_template())
 
 
 @pytest.fixture(params=list(clock.MOMENTS.values()), ids=list(clock.MOMENTS))
