@@ -13,30 +13,19 @@ choose) on both, so township staff upload, change and choose only their own scho
 organization department holds them on the root (people.services.roles_ensure).
 """
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import transaction
-from wagtail.models import Collection, CollectionViewRestriction, GroupCollectionPermission, Page
+from wagtail.models import Collection, CollectionViewRestriction, Page
 
 from courses.models import CitySchoolPage, TownshipSchoolPage
-from lms.people.roles import SCHOOL_COLLECTION_PERMISSIONS, Role
-from lms.people.services import school_collection_ensure, school_group_name
+from lms.people.roles import Role
+from lms.people.services import collection_permissions_grant, school_collection_ensure, school_group_name
 
 # Collections are kept sorted by name, and the upload page preselects the first one offered: the
 # full-width bracket sorts after every Chinese or Latin school name, so a school's restricted
 # collection comes first and an upload stays private unless staff choose the public one.
 PUBLIC_ROOT_NAME = "（公开资料）"
 PUBLIC_SUFFIX = "（公开）"
-
-
-def _grant_collection_permissions(group: Group, collection: Collection) -> None:
-    permissions = Permission.objects.filter(
-        content_type__app_label__in={app for app, _codename in SCHOOL_COLLECTION_PERMISSIONS},
-        codename__in=[codename for _app, codename in SCHOOL_COLLECTION_PERMISSIONS],
-    )
-    for permission in permissions:
-        GroupCollectionPermission.objects.get_or_create(
-            group=group, collection=collection, permission=permission
-        )
 
 
 def public_root_ensure() -> Collection:
@@ -80,8 +69,8 @@ def school_files_ensure(school: Page) -> tuple[Collection, Collection]:
     restriction.groups.set(readers)
     CollectionViewRestriction.objects.filter(collection=restricted).exclude(pk=restriction.pk).delete()
     for group in staff_groups:
-        _grant_collection_permissions(group, restricted)
-        _grant_collection_permissions(group, public)
+        collection_permissions_grant(group, restricted)
+        collection_permissions_grant(group, public)
     if isinstance(school, CitySchoolPage):
         for township in TownshipSchoolPage.objects.descendant_of(school):
             if Group.objects.filter(name=school_group_name(township)).exists():

@@ -34,28 +34,43 @@ User = get_user_model()
 # --- Roles and scopes ----------------------------------------------------------------------------
 
 
+def _permissions(names) -> list[Permission]:
+    """The permissions named by (app label, codename), in one query, in the order given."""
+    names = list(dict.fromkeys(names))
+    found = {
+        (permission.content_type.app_label, permission.codename): permission
+        for permission in Permission.objects.select_related("content_type").filter(
+            content_type__app_label__in={app_label for app_label, _codename in names},
+            codename__in={codename for _app_label, codename in names},
+        )
+    }
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise Permission.DoesNotExist(f"permissions not installed: {missing}")
+    return [found[name] for name in names]
+
+
 @transaction.atomic
 def roles_ensure() -> dict[Role, Group]:
     """Create the role groups with their model permissions (idempotent)."""
+    admin_access = ("wagtailadmin", "access_admin")
+    wanted = {
+        role: [(app_label, f"{action}_{model}") for app_label, model, actions in grants for action in actions]
+        + ([admin_access] if role in (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT) else [])
+        for role, grants in ROLE_MODEL_PERMISSIONS.items()
+    }
+    names = list(dict.fromkeys(name for role_names in wanted.values() for name in role_names))
+    permissions = dict(zip(names, _permissions(names), strict=True))
     groups = {}
-    admin_access = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
-    for role, grants in ROLE_MODEL_PERMISSIONS.items():
+    for role, names in wanted.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        wanted = []
-        for app_label, model, actions in grants:
-            for action in actions:
-                wanted.append(
-                    Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
-                )
-        if role in (Role.TOWNSHIP_STAFF, Role.CITY_STAFF, Role.ORG_DEPT):
-            wanted.append(admin_access)
-        group.permissions.set(wanted)
+        group.permissions.set([permissions[name] for name in names])
         groups[role] = group
     org_group = groups[Role.ORG_DEPT]
     root_page = Page.get_first_root_node()
     if root_page is not None:
         _grant_page_permissions(org_group, root_page)
-    _grant_collection_permissions(org_group, Collection.get_first_root_node())
+    collection_permissions_grant(org_group, Collection.get_first_root_node())
     return groups
 
 
@@ -63,18 +78,27 @@ def school_group_name(school: Page) -> str:
     return f"{school.title} 工作人员"
 
 
+# Both grants are idempotent: the tables' unique constraints (group, object, permission) turn a repeat
+# into nothing, in one INSERT for all the permissions.
 def _grant_page_permissions(group: Group, page: Page) -> None:
-    for codename in SCHOOL_PAGE_PERMISSIONS:
-        permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
-        GroupPagePermission.objects.get_or_create(group=group, page=page, permission=permission)
+    GroupPagePermission.objects.bulk_create(
+        [
+            GroupPagePermission(group=group, page=page, permission=permission)
+            for permission in _permissions(("wagtailcore", codename) for codename in SCHOOL_PAGE_PERMISSIONS)
+        ],
+        ignore_conflicts=True,
+    )
 
 
-def _grant_collection_permissions(group: Group, collection: Collection) -> None:
-    for app_label, codename in SCHOOL_COLLECTION_PERMISSIONS:
-        permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        GroupCollectionPermission.objects.get_or_create(
-            group=group, collection=collection, permission=permission
-        )
+def collection_permissions_grant(group: Group, collection: Collection) -> None:
+    """The school staff's image and document permissions on `collection`."""
+    GroupCollectionPermission.objects.bulk_create(
+        [
+            GroupCollectionPermission(group=group, collection=collection, permission=permission)
+            for permission in _permissions(SCHOOL_COLLECTION_PERMISSIONS)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def school_collection_ensure(school: Page) -> Collection:
@@ -92,7 +116,7 @@ def school_staff_group_ensure(school: Page) -> Group:
         raise ValidationError(_("Staff can only be attached to a city or township school."))
     group, _created = Group.objects.get_or_create(name=school_group_name(school))
     _grant_page_permissions(group, school)
-    _grant_collection_permissions(group, school_collection_ensure(school))
+    collection_permissions_grant(group, school_collection_ensure(school))
     from lms.files.services import school_files_ensure  # files depends on people, not the reverse
 
     school_files_ensure(school)  # the collection restricted to its staff, and a public one
