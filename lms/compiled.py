@@ -13,9 +13,8 @@ Only values that reach the SQL unchanged can be slots: `field=slot`, `field__in=
 comparisons (`__lt`, `__gte`, ...), in subqueries too; and `field__startswith=slot` with a slot made
 `Slot(..., startswith=True)`, bound as the escaped LIKE pattern the lookup would send. Compiling
 checks that each slot's value is among the SQL parameters and fails loudly otherwise (for instance
-behind `__contains`); give each
-slot an example value no other parameter of the query has. Annotations are set on the objects as
-the ORM sets them.
+behind `__contains`); give each slot an example value no other parameter of the query has.
+Annotations are set on the objects as the ORM sets them.
 """
 
 import datetime

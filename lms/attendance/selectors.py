@@ -275,9 +275,9 @@ def _ledger_records_query(s) -> QuerySet[AttendanceRecord]:
 _LEDGER_RECORDS: dict[bool, CompiledQuery] = {}
 
 
-def _ledger_records() -> CompiledQuery:
-    """The member's credited records of a year, on every hours page: compiled once per process
-    (lms/compiled.py); with a `year` slot when an app leaves some sessions out of a year's hours."""
+def _ledger_records(member: Member, year: int) -> list[AttendanceRecord]:
+    """The member's credited records of a year, on every hours page: the query is compiled once per
+    process (lms/compiled.py), with a `year` slot when an app leaves some sessions out of a year's hours."""
     leaves_out = bool(_uncounted_sessions)
     if leaves_out not in _LEDGER_RECORDS:
         slots = [
@@ -288,11 +288,9 @@ def _ledger_records() -> CompiledQuery:
         if leaves_out:
             slots.append(Slot("year", 1789))  # a year the field accepts (else Django drops the condition)
         _LEDGER_RECORDS[leaves_out] = CompiledQuery(_ledger_records_query, *slots)
-    return _LEDGER_RECORDS[leaves_out]
-
-
-def _year_slot(year: int) -> dict:
-    return {"year": year} if _uncounted_sessions else {}
+    start, end = year_bounds(year)
+    values = {"member": member.pk, "start": start, "end": end} | ({"year": year} if leaves_out else {})
+    return _LEDGER_RECORDS[leaves_out].all(**values)
 
 
 def member_ledger(member: Member, year: int) -> Ledger:
@@ -301,8 +299,7 @@ def member_ledger(member: Member, year: int) -> Ledger:
     department's setting) is listed with its `not_counted_note` but adds to no total; it still shows
     the member trained for the rotation."""
     rule = requirement_rules(year)[member.category]
-    start, end = year_bounds(year)
-    records = _ledger_records().all(member=member.pk, start=start, end=end, **_year_slot(year))
+    records = _ledger_records(member, year)
     ledger = Ledger(member=member, year=year, rule=rule, records=records)
     for record in records:
         record.not_counted_note = ""

@@ -60,6 +60,13 @@
     ["seeking", "pause", "ended", "waiting"].forEach(function (name) {
       video.addEventListener(name, close);
     });
+    // Pausing reports at once: the seconds played and where the member stopped are on the server
+    // before they reload, open the video elsewhere or leave (the leaving heartbeat of a reload comes
+    // after the new page's viewing has superseded this one, and is refused). A hidden tab sends its
+    // own leaving heartbeat (below).
+    video.addEventListener("pause", function () {
+      if (document.visibilityState === "visible") beat(false);
+    });
     video.addEventListener("ratechange", function () {
       if (video.playbackRate > maxRate) video.playbackRate = maxRate;
       close();
@@ -90,6 +97,7 @@
     }
 
     var notBefore = 0; // after a 503 busy: not before the server's Retry-After
+    var savedPosition = null; // the position the server last took
 
     function keep(intervals) {
       // Not taken by the server: sent again with the next heartbeat (it believes them as long as
@@ -100,9 +108,11 @@
     function beat(leaving) {
       if (!url || stopped || (sending && !leaving)) return;
       if (!leaving && Date.now() < notBefore) return;
+      var position = video.currentTime || 0;
       var intervals = take();
-      if (!intervals.length && !leaving) return;
-      var body = JSON.stringify({ intervals: intervals, position: video.currentTime || 0 });
+      // Nothing played since: a heartbeat only if the playhead moved (a seek while paused).
+      if (!intervals.length && !leaving && position === savedPosition) return;
+      var body = JSON.stringify({ intervals: intervals, position: position });
       sending = true;
       fetch(url, {
         method: "POST",
@@ -126,6 +136,7 @@
             video.pause();
             say(box.dataset.msgSuperseded);
           } else if (response.ok) {
+            savedPosition = position;
             if (notBefore) say("");
             notBefore = 0;
             box.dataset.watchedSeconds = data.watched_seconds;
