@@ -7,6 +7,21 @@ from tests.db_template import django_db_setup, drop_templates, install_fast_flus
 install_fast_flush()
 
 
+def _refuse_redis_cache_clear() -> None:
+    """`cache.clear()` on Redis is FLUSHDB of the database every test process and the servers they
+    start share: another process's logins and cached fragments vanish under its test (CI saw a member
+    page make one query more). A test deletes its own keys instead."""
+    from django.core.cache.backends.redis import RedisCache
+
+    def clear(self):
+        raise AssertionError("cache.clear() would empty every test process's Redis: delete your keys")
+
+    RedisCache.clear = clear
+
+
+_refuse_redis_cache_clear()
+
+
 def pytest_sessionstart(session):
     drop_templates(session.config, keep_current=True)
 
