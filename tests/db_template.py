@@ -6,11 +6,12 @@ migration in each of them: about 35 s of CPU per process. Here the first process
 dies half-way leaves nothing that looks finished) while the others wait on a file lock; then each
 copies it with `CREATE DATABASE ... TEMPLATE`, which takes about a second.
 
-The fingerprint is a digest of every migration file and of the installed packages' versions, so a
-template is only ever used for the migrations it was made from. It is kept after the run: the next run
-on the same database (CI's second pass, a developer's next `make test`) copies it instead of migrating
-again (45–65 s). At the start the controlling process drops the templates of other fingerprints and any
-half-built one. `LMS_TEST_TEMPLATE=drop` drops it at the end too.
+The fingerprint (`code_fingerprint`) is a digest of the project's app code, migrations included, and
+of the installed packages' versions, so a template is only ever used for the code it was made with.
+It is kept after the run: the next run on the same database (CI's second pass, a developer's next
+`make test` with the same code) copies it instead of migrating again (45–65 s). At the start the
+controlling process drops the templates of other fingerprints and any half-built one.
+`LMS_TEST_TEMPLATE=drop` drops it at the end too.
 
 SQLite, a single process, `--reuse-db` and `--nomigrations` keep pytest-django's own behaviour.
 """
@@ -32,17 +33,27 @@ def _worker_id(config) -> str | None:
     return getattr(config, "workerinput", {}).get("workerid")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 @cache
-def _migrations_fingerprint() -> str:
+def code_fingerprint() -> str:
+    """A digest of what a migrated database depends on: every Python file of the project's apps (their
+    migrations, and the code their post_migrate handlers run: the role groups, the schools' files)
+    and the installed packages' versions (the other apps' migrations)."""
     from importlib import metadata
 
     from django.apps import apps
 
+    paths = set()
+    for app in apps.get_app_configs():
+        folder = Path(app.path).resolve()
+        if folder.is_relative_to(ROOT):
+            paths.update(folder.rglob("*.py"))
     digest = hashlib.sha256()
-    for app in sorted(apps.get_app_configs(), key=lambda app: app.label):
-        for path in sorted((Path(app.path) / "migrations").glob("*.py")):
-            digest.update(f"{app.label}/{path.name}\n".encode())
-            digest.update(path.read_bytes())
+    for path in sorted(paths):
+        digest.update(f"{path.relative_to(ROOT)}\n".encode())
+        digest.update(path.read_bytes())
     for dist in sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()}):
         digest.update(dist.encode())
     return digest.hexdigest()[:12]
@@ -53,7 +64,7 @@ def _template_prefix(base_test_name: str) -> str:
 
 
 def _template_name(base_test_name: str) -> str:
-    return f"{_template_prefix(base_test_name)}_{_migrations_fingerprint()}"
+    return f"{_template_prefix(base_test_name)}_{code_fingerprint()}"
 
 
 def _base_test_name(settings_dict: dict, worker: str | None) -> str:

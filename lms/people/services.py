@@ -62,9 +62,9 @@ def roles_ensure() -> dict[Role, Group]:
     names = list(dict.fromkeys(name for role_names in wanted.values() for name in role_names))
     permissions = dict(zip(names, _permissions(names), strict=True))
     groups = {}
-    for role, names in wanted.items():
+    for role, role_names in wanted.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        group.permissions.set([permissions[name] for name in names])
+        group.permissions.set([permissions[name] for name in role_names])
         groups[role] = group
     org_group = groups[Role.ORG_DEPT]
     root_page = Page.get_first_root_node()

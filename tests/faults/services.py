@@ -335,18 +335,16 @@ CACHE = Path(os.environ.get("LMS_FAULTS_CACHE", "/tmp/lms-faults-cache"))
 
 
 def _fingerprint() -> str:
-    """What the migrated database and the collected static files depend on: the migrations, the
-    project's static files and the installed packages (their versions)."""
-    from importlib import metadata
+    """What the migrated database and the collected static files depend on: the code and packages
+    (`code_fingerprint`, as for the test template) and the static files of the project's apps."""
+    from tests.db_template import code_fingerprint
 
-    digest = hashlib.sha256()
-    for path in sorted(ROOT.glob("**/migrations/*.py")) + sorted((ROOT / "lms" / "static").rglob("*")):
-        if ".venv" in path.parts or "node_modules" in path.parts or not path.is_file():
-            continue
-        stat = path.stat()
-        digest.update(f"{path.relative_to(ROOT)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
-    for dist in sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()}):
-        digest.update(dist.encode())
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for top in ("lms", "courses"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if "static" in path.relative_to(ROOT).parts and path.is_file():
+                stat = path.stat()
+                digest.update(f"{path.relative_to(ROOT)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
