@@ -3,8 +3,10 @@ under ASGI every request has a thread of its own."""
 
 import threading
 
+from django.conf import settings
 from django.core.cache import caches
 
+from lms.cache import TolerantRedisCache
 from tests.services import need_redis
 
 
@@ -30,6 +32,32 @@ def test_requests_in_new_threads_reuse_one_redis_connection():
     # One after the other, each request finds the connection the one before gave back to the pool
     # (with a pool per cache object, each of the 20 would have connected anew).
     assert len(ids) == 1, ids
+
+
+def test_requests_in_new_threads_share_one_redis_client():
+    """Django built a redis-py client (~160 response callbacks) for every cache call; one per pool now."""
+    need_redis()
+    clients = []
+
+    def request():
+        cache = caches["default"]
+        clients.append((cache, cache._cache.get_client(), cache._cache.get_client(write=True)))
+
+    for _ in range(2):
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+    (first, *first_clients), (second, *second_clients) = clients
+    assert first is not second  # each thread made its own cache object, as Django does
+    assert len({id(client) for client in first_clients + second_clients}) == 1
+
+
+def test_other_redis_servers_get_their_own_client():
+    need_redis()
+    here = TolerantRedisCache(settings.REDIS_URL, {})
+    elsewhere = TolerantRedisCache(settings.REDIS_URL.rsplit("/", 1)[0] + "/15", {})
+    assert here._cache.get_client() is not elsewhere._cache.get_client()
+    assert elsewhere._cache.get_client().connection_pool.connection_kwargs["db"] == 15
 
 
 def test_concurrent_requests_each_get_a_connection_and_all_are_answered():
