@@ -1,5 +1,8 @@
 """Cached fragments of member pages, valid until a table they show is written.
 
+Two use it: "my training"'s timetable (lms/scheduling/views.py) and the home page's profile card
+(lms/people/views.py: branch, township, teacher facts, staff schools).
+
 "My training" (`/me/classes/`) builds a member's timetable, classes and the classes open to them
 from a dozen tables; that is most of the page's cost, and it changes when staff or the member
 change scheduling, leave or places, not when anyone signs in. So its HTML is kept in Redis per
@@ -51,6 +54,9 @@ WATCHED_TABLES = (
     "people_member",
     "people_teacher",
     "people_branch",
+    "people_staffscope",
+    "auth_user_groups",  # roles; not auth_user, which every login writes (its name is not in a fragment)
+    "wagtailcore_site",  # a school page's address
 )
 # Written on a member's first visit (the calendar link is not in a fragment): not a change of timetable.
 UNWATCHED_TABLES = ("scheduling_calendartoken",)
