@@ -118,7 +118,7 @@ def my_hours(request, year: int | None = Query(None, ge=2000, le=2100)):
                 "session_id": r.session_id,
                 "session": r.session.display_title,
                 "training_class": r.session.training_class.title,
-                "school": r.session.training_class.school.title,
+                "school": r.school_title,
                 "starts_at": r.session.starts_at,
                 "status": r.status,
                 "source": r.source,

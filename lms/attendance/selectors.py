@@ -267,9 +267,12 @@ def _ledger_records_query(s) -> QuerySet[AttendanceRecord]:
     if uncounted is not None:
         # Shown, but credited nothing: worked out in the same query as the records.
         records = records.annotate(uncounted=ExpressionWrapper(uncounted, output_field=BooleanField()))
-    return records.select_related(
-        "session", "session__training_class", "session__training_class__school"
-    ).order_by("session__starts_at")
+    # The school's title only: a Wagtail page instance per record cost more than the rest of the row.
+    return (
+        records.select_related("session", "session__training_class")
+        .annotate(school_title=F("session__training_class__school__title"))
+        .order_by("session__starts_at")
+    )
 
 
 _LEDGER_RECORDS: dict[bool, CompiledQuery] = {}

@@ -78,6 +78,31 @@ def test_my_hours_names_each_records_status_and_source_in_the_members_language(c
             assert str(AttendanceStatus.LATE.label) not in first
 
 
+def test_my_hours_writes_each_records_time_date_minutes_and_school_in_the_members_language(client, hours):
+    """The view writes these texts out (hours_views.by_class) instead of the template's filters."""
+    first = hours["class_a"].sessions.order_by("starts_at").first()
+    member = hours["member_a2"]
+    session = hours["class_a"].sessions.order_by("starts_at")[1]
+    attend(member, session, minutes=1)
+    client.force_login(member.user)
+    expected = {
+        "zh-hans": ("08:00", "2026年3月2日", "60 分钟", "1 分钟"),
+        "en": ("08:00", "03/02/2026", "60 minutes", "1 minute"),
+    }
+    for language, (time, day, hour_long, one_minute) in expected.items():
+        client.post("/i18n/setlang/", {"language": language, "next": MY_HOURS})
+        page = client.get(MY_HOURS, {"year": YEAR}).content.decode()
+        records = [
+            " ".join(record.split("</li>")[0].split()) for record in page.split('data-testid="record"')[1:]
+        ]
+        assert len(records) == 2
+        assert f'<span class="session-time">{time}</span>' in records[0]
+        assert f'<span class="session-title">{first.display_title}</span>' in records[0]
+        assert f"{day} · {hour_long} · " in records[0]
+        assert f" · {one_minute} · " in records[1] and "09:00" in records[1]
+        assert f"{hours['town_a'].title} · " in page  # the class's school
+
+
 def test_my_hours_marks_sessions_that_do_not_count_and_the_rotation(client, hours):
     member_b = hours["member_b"]
     client.force_login(member_b.user)
