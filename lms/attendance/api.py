@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from lms.attendance import selectors, services
-from lms.attendance.models import AttendanceRecord
+from lms.attendance.models import AttendanceRecord, AttendanceStatus
 from lms.people.api import Message
 from lms.people.selectors import member_profile
 
@@ -46,7 +46,7 @@ def record_payload(record: AttendanceRecord, created: bool = False) -> dict:
         "session": record.session.display_title,
         "training_class": record.session.training_class.title,
         "status": record.status,
-        "status_label": str(record.get_status_display()),
+        "status_label": str(AttendanceStatus(record.status).label),  # not get_FOO_display(): see hours_views
         "source": record.source,
         "minutes": record.minutes,
         "checked_in_at": record.checked_in_at,

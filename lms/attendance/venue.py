@@ -154,5 +154,6 @@ def checkin(request, code: str):
             "created": result.created,
             "session": record.session,
             "late": record.status == AttendanceStatus.LATE,
+            "status_label": AttendanceStatus(record.status).label,
         },
     )

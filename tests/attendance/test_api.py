@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from lms.attendance import qr
@@ -63,6 +64,29 @@ def test_check_in_now_and_again_is_the_same_record(client, live, member_token):
     again = check_in(client, member_token, qr.code_for(live["session"].pk)).json()
     assert again["id"] == body["id"] and not again["created"]
     assert AttendanceRecord.objects.filter(member=live["member_a"]).count() == 1
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_late_sign_in_says_late_in_the_members_language_on_the_api_and_the_page(
+    client, live, member_token, language
+):
+    from django.conf import settings
+    from django.utils import translation
+
+    from lms.attendance.models import AttendanceStatus
+
+    late = AttendanceRecord(status=AttendanceStatus.LATE)
+    with translation.override(language):
+        label = str(late.get_status_display())  # what the enum's label must equal
+    session = live["session"]
+    with time_machine.travel(session.starts_at + timedelta(minutes=30), tick=False):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        body = check_in(client, {**member_token, "HTTP_ACCEPT_LANGUAGE": language}, qr.code_for(session.pk))
+        body = body.json()
+        assert body["status"] == "late" and body["status_label"] == label
+        client.force_login(live["member_a"].user)
+        page = client.get(f"/checkin/{qr.code_for(session.pk)}/").content.decode()
+    assert 'data-status="late"' in page and f'<span class="badge">{label}</span>' in page
 
 
 def test_forged_and_expired_codes_are_400_with_a_message(client, live, member_token):
