@@ -385,6 +385,7 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "static_root")))
 STATICFILES_DIRS = [BASE_DIR / "lms" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+STATIC_COMPRESS = env_bool("STATIC_COMPRESS", True)  # gzip and Brotli copies at collectstatic (production)
 STORAGES = {
     # New uploads get an unguessable folder: images/<20 random hex>/name (lms/files/storage.py).
     "default": {"BACKEND": "lms.files.storage.UnguessableNamesStorage"},

@@ -10,6 +10,8 @@ link and the saved file still read `handout.pdf`).
 import posixpath
 import secrets
 
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.files.storage import FileSystemStorage
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
@@ -28,7 +30,9 @@ class UnguessableNamesStorage(FileSystemStorage):
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     """Production's static files (hashed names, compressed copies), each URL worked out once per
     process: the manifest is read when the storage is made and does not change until the process
-    restarts, and working a URL out again cost 0.1 ms per `{% static %}`, five on every page."""
+    restarts, and working a URL out again cost 0.1 ms per `{% static %}`, five on every page.
+    STATIC_COMPRESS=0 collects without the gzip and Brotli copies (the fault tests' servers: compressing
+    Wagtail's admin files took most of a minute of CPU, and no fault test reads them)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,4 +49,7 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
 
     def post_process(self, *args, **kwargs):
         self._urls.clear()  # collectstatic is writing a new manifest
-        yield from super().post_process(*args, **kwargs)
+        if settings.STATIC_COMPRESS:
+            yield from super().post_process(*args, **kwargs)
+        else:  # hashed names and the manifest only (whitenoise serves the files uncompressed)
+            yield from ManifestStaticFilesStorage.post_process(self, *args, **kwargs)
