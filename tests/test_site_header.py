@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from lms.notifications import services
+from lms.notifications.bell import bell_html
 from lms.notifications.models import NotificationKind
-from lms.notifications.templatetags.notification_tags import bell_html
 from lms.templatetags.site_chrome import TEMPLATE
 
 pytestmark = pytest.mark.django_db

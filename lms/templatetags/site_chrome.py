@@ -25,7 +25,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from lms.notifications.templatetags.notification_tags import bell_html
+from lms.notifications.bell import bell_html
 
 register = template.Library()
 
