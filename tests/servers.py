@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WS_MAX_SIZE = 262_144  # as deploy/uvicorn.sh
 
 
+START_SECONDS = 150
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -54,14 +57,20 @@ def start_server(port: int, redis_url: str | None = None) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(150):
+    # A deadline, not a number of tries: on two cores busy with the rest of the suite (browsers, Janus)
+    # the server's start has taken close to a minute, and each try may wait its whole timeout.
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=1).status == 200:
+            if urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2).status == 200:
                 return process
         except OSError:
             time.sleep(0.2)
+    exited = process.poll()
     process.kill()
-    raise RuntimeError("uvicorn did not answer")
+    if exited is not None:
+        raise RuntimeError(f"uvicorn exited with status {exited} before answering")
+    raise RuntimeError(f"uvicorn did not answer within {START_SECONDS} s")
 
 
 def start_redis(port: int) -> subprocess.Popen:
